@@ -1,0 +1,155 @@
+"""The Beamtime application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from flask import Flask, g, request
+from sqlalchemy import event
+
+from config import CONFIGS, INSTANCE_DIR, check_production
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the app: config, extensions, models, blueprints, domain subscribers."""
+    config_name = config_name or os.environ.get("BEAMTIME_CONFIG", "development")
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="web/templates", static_folder="web/static")
+    app.config.from_object(CONFIGS[config_name])
+    app.config.update(overrides)
+    if config_name == "production":
+        check_production(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _configure_logging(app)
+
+    from app import extensions as ext
+    from app.core.db import install_sqlite_hooks
+
+    ext.db.init_app(app)
+    with app.app_context():
+        for engine in ext.db.engines.values():
+            if engine.dialect.name == "sqlite":
+                memory = engine.url.database in (None, "", ":memory:")
+                install_sqlite_hooks(engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"], wal=not memory)
+    ext.migrate.init_app(
+        app,
+        ext.db,
+        directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    ext.csrf.init_app(app)
+    ext.limiter.init_app(app)
+    ext.mail.init_app(app)
+    _init_babel(app)
+    _init_login(app)
+
+    from app.accounts import passwords
+
+    passwords.use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST")))
+
+    _register_domains(app)
+    _log_requests(app)
+
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _register_domains(app: Flask) -> None:
+    from app import api
+    from app.accounts import permissions as accounts_permissions
+    from app.accounts import views as accounts_views
+    from app.core import models as _core_models  # noqa: F401 - tables
+    from app.core import permissions
+    from app.jobs import registry as _jobs_registry  # noqa: F401 - job kinds
+    from app.web import errors, navigation, security, templating
+    from app.web import views as web_views
+
+    permissions.register(accounts_permissions)
+    errors.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    navigation.init_app(app)
+    app.register_blueprint(web_views.bp)
+    app.register_blueprint(accounts_views.bp)
+    api.init_app(app)
+
+
+def _init_babel(app: Flask) -> None:
+    from flask_login import current_user
+
+    from app.extensions import babel
+
+    def select_locale():
+        if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
+            return current_user.locale
+        if request:
+            return request.accept_languages.best_match(app.config["LANGUAGES"])
+        return None
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=os.path.join(os.path.dirname(__file__), "translations"),
+    )
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from app.accounts.services import load_session_user
+    from app.extensions import login_manager
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session_user)
+
+
+def _configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("app").setLevel(level)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def _log_requests(app: Flask) -> None:
+    """One log line per request: method, path, status, duration, person."""
+    log = logging.getLogger("app.request")
+
+    @app.before_request
+    def _start() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _line(response):
+        started = g.get("request_started")
+        elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+        from flask_login import current_user
+
+        who = getattr(current_user, "id", None) if current_user else None
+        api_user = g.get("api_user")
+        if api_user is not None:
+            who = f"token:{api_user.id}"
+        log.info(
+            "%s %s %s %.1fms user=%s",
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            elapsed_ms,
+            who or "-",
+        )
+        return response
+
+
+__all__ = ["create_app", "event"]

@@ -1,0 +1,176 @@
+"""The e-mail outbox: messages are rows written in the use case's transaction and sent by a
+job after commit, so a rolled-back use case sends nothing.
+
+Sending is claim → send → mark. A claim is an atomic UPDATE, so two senders never send the
+same row. A sender that dies between claim and mark leaves the row "sending"; after
+OUTBOX_CLAIM_TIMEOUT_S another sender may claim it again. Each message carries a stable
+Message-ID, so in that rare case the copy is recognisable as the same message.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_mailman import EmailMultiAlternatives
+from sqlalchemy import and_, or_, select, update
+
+from app.core.db import utcnow
+from app.core.models import OutboxMessage, OutboxStatus
+from app.core.transaction import unit_of_work
+from app.extensions import db, mail
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def enqueue(
+    recipients: str | Iterable[str],
+    subject: str,
+    body_text: str,
+    *,
+    body_html: str | None = None,
+    reply_to: str | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Write one message to the outbox in the current transaction.
+
+    With an `idempotency_key` (reminders: "review-reminder:42:7d") a message already queued
+    under that key is not queued again: returns None.
+    """
+    if idempotency_key is not None:
+        existing = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key))
+        if existing is not None:
+            return None
+    to = [recipients] if isinstance(recipients, str) else list(recipients)
+    now = now or utcnow()
+    message = OutboxMessage(
+        recipients=to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        reply_to=reply_to,
+        idempotency_key=idempotency_key,
+        status=OutboxStatus.PENDING,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    db.session.add(message)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 1, 2, 4, 8… minutes, at most six hours."""
+    return min(timedelta(minutes=2 ** max(0, attempts - 1)), MAX_BACKOFF)
+
+
+def _claimable(now: datetime):
+    timeout = timedelta(seconds=current_app.config["OUTBOX_CLAIM_TIMEOUT_S"])
+    return or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - timeout),
+    )
+
+
+def _claim(message_id: int, now: datetime) -> str | None:
+    token = uuid.uuid4().hex
+    with unit_of_work():
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, _claimable(now))
+            .values(status=OutboxStatus.SENDING, claim_token=token, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return token if result.rowcount == 1 else None
+
+
+def _message_id(message: OutboxMessage) -> str:
+    domain = current_app.config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "beamtime.local"
+    return f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
+
+
+def _deliver(message: OutboxMessage, connection) -> None:
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        from_email=current_app.config["MAIL_DEFAULT_SENDER"],
+        to=list(message.recipients),
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers={"Message-ID": _message_id(message)},
+        connection=connection,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    email.send(fail_silently=False)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def send_due(*, now: datetime | None = None, limit: int = 100, progress=None) -> SendReport:
+    """Send the messages that are due; each one claimed, sent and marked in its own step."""
+    now = now or utcnow()
+    report = SendReport()
+    with unit_of_work():
+        ids = list(
+            db.session.scalars(select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.id).limit(limit))
+        )
+    if not ids:
+        return report
+    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    connection = mail.get_connection()
+    try:
+        for done, message_id in enumerate(ids, start=1):
+            token = _claim(message_id, now)
+            if token is None:
+                continue  # another sender has it
+            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+            try:
+                _deliver(message, connection)
+            except Exception as exc:  # noqa: BLE001 - SMTP errors of every kind: retry later, never lose the row
+                log.warning("outbox %s: send failed (%s)", message_id, exc)
+                with unit_of_work():
+                    give_up = message.attempts >= max_attempts
+                    db.session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+                        .values(
+                            status=OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
+                            next_attempt_at=now + backoff(message.attempts),
+                            last_error=str(exc)[:2000],
+                            claim_token=None,
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+                if give_up:
+                    report.failed += 1
+                else:
+                    report.retried += 1
+                # a broken connection is not reused for the next message
+                connection = mail.get_connection()
+                continue
+            with unit_of_work():
+                db.session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+                    .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None)
+                    .execution_options(synchronize_session=False)
+                )
+            report.sent += 1
+            if progress is not None:
+                progress(done, len(ids))
+    finally:
+        try:
+            connection.close()
+        except Exception as exc:  # noqa: BLE001 - closing a dead SMTP connection must not hide the report
+            log.debug("outbox: closing the SMTP connection failed (%s)", exc)
+    return report

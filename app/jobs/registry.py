@@ -1,0 +1,66 @@
+"""Every job, declared in code: periodic jobs and the kinds of job request people can start."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.core import jobrequests, outbox
+from app.core.models import JobRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    func: Callable[[], Any]
+    seconds_config: str | None = None  # a config key holding the interval
+    seconds: float = 60.0
+    cron: dict | None = None  # APScheduler cron fields, instead of an interval
+
+
+Progress = Callable[[int, int | None, str | None], None]
+Handler = Callable[[JobRequest, Progress], dict | None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def decorate(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        jobrequests.register_kind(kind)
+        return fn
+
+    return decorate
+
+
+@handler("outbox.send")
+def _send_outbox(job: JobRequest, progress: Progress) -> dict:
+    report = outbox.send_due(limit=10_000, progress=lambda done, total: progress(done, total, None))
+    return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
+
+
+def _send_outbox_periodic() -> None:
+    report = outbox.send_due()
+    if report.sent or report.retried or report.failed:
+        log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retried, report.failed)
+
+
+def _run_job_requests() -> None:
+    from app.jobs.runner import run_pending_job_requests
+
+    run_pending_job_requests()
+
+
+PERIODIC: list[Periodic] = [
+    Periodic("outbox.send", _send_outbox_periodic, seconds_config="JOBS_OUTBOX_SECONDS"),
+    Periodic("job_requests.poll", _run_job_requests, seconds_config="JOBS_POLL_SECONDS"),
+]
+
+
+def register_periodic(job: Periodic) -> None:
+    """Domains add their periodic jobs here (at import of their jobs module)."""
+    if all(p.name != job.name for p in PERIODIC):
+        PERIODIC.append(job)
