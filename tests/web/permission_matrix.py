@@ -1,0 +1,74 @@
+"""The permission matrix: who may call every route of the app (DESIGN.md §8).
+
+`test_permission_matrix.py` walks the app's URL map and the OpenAPI document: a route without
+an entry here fails the suite. For each entry it calls the route as every persona and checks
+that the allowed ones get in and the others are refused (login redirect, 401, 403 or 404)
+with no change to any table.
+
+Personas: "anonymous"; "user" (a plain registered person, who owns the objects the World
+builds for ownership rules); "other" (another plain person); one persona per role of
+DESIGN.md §1, named after the role. `ANYONE` = every persona including anonymous;
+`LOGGED_IN` = every persona but anonymous. API routes are called with each persona's
+bearer token instead of the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("reviewer", "panel_chair", "instrument_scientist", "user_office", "access_approver",
+         "safety_reviewer", "director", "admin")
+PERSONAS = ("anonymous", "user", "other", *ROLES)
+LOGGED_IN = frozenset(PERSONAS) - {"anonymous"}
+ANYONE = frozenset(PERSONAS)
+STAFF = frozenset({"user_office", "admin"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    allow: frozenset[str]
+    #: URL arguments, built from the World (objects made for the matrix test)
+    args: Callable[[Any], dict[str, Any]] = field(default=lambda world: {})
+    #: form or JSON body for writes
+    data: Callable[[Any], dict[str, Any]] = field(default=lambda world: {})
+    #: statuses that count as "got in" for allowed personas (default: anything but 401/403/404)
+    ok: frozenset[int] | None = None
+    #: a write that an allowed persona may run only once per test (the test then checks only refusals)
+    once: bool = False
+
+
+def allow(*personas: str | frozenset[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for p in personas:
+        out |= {p} if isinstance(p, str) else set(p)
+    unknown = out - set(PERSONAS)
+    assert not unknown, f"unknown personas {unknown}"
+    return frozenset(out)
+
+
+MATRIX: dict[tuple[str, str], Entry] = {
+    # web
+    ("web.home", "GET"): Entry(ANYONE),
+    ("web.healthz", "GET"): Entry(ANYONE),
+    ("web.job", "GET"): Entry(allow("user", STAFF), args=lambda w: {"job_id": w.job.id}),
+    ("web.job_progress", "GET"): Entry(allow("user", STAFF), args=lambda w: {"job_id": w.job.id}),
+    ("web.outbox", "GET"): Entry(STAFF),
+    ("web.outbox_send", "POST"): Entry(STAFF, ok=frozenset({302})),
+    ("static", "GET"): Entry(ANYONE, args=lambda w: {"filename": "css/beamtime.css"}),
+    # accounts
+    ("accounts.login", "GET"): Entry(ANYONE),
+    ("accounts.login", "POST"): Entry(ANYONE, data=lambda w: {"email": "nobody@example.org", "password": "x"},
+                                      ok=frozenset({200, 302, 422})),
+    ("accounts.logout", "POST"): Entry(ANYONE, ok=frozenset({302})),
+    ("accounts.profile", "GET"): Entry(LOGGED_IN),
+    ("accounts.tokens", "GET"): Entry(LOGGED_IN),
+    ("accounts.tokens", "POST"): Entry(LOGGED_IN, data=lambda w: {"name": "matrix"}),
+    ("accounts.revoke_token", "POST"): Entry(allow("user", "admin"), args=lambda w: {"token_id": w.token.id},
+                                             once=True),
+    # api
+    ("api-docs.openapi_json", "GET"): Entry(ANYONE),
+    ("api.docs", "GET"): Entry(ANYONE),
+    ("api_me.me", "GET"): Entry(LOGGED_IN),
+}
