@@ -69,12 +69,16 @@ def _register_domains(app: Flask) -> None:
     from app.web import views as web_views
 
     permissions.register(accounts_permissions)
+    # facility domain: registered here
+    # proposals domain: registered here
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     navigation.init_app(app)
     app.register_blueprint(web_views.bp)
     app.register_blueprint(accounts_views.bp)
+    # facility blueprints: registered here
+    # proposals blueprints: registered here
     api.init_app(app)
 
 

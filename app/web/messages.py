@@ -41,6 +41,13 @@ MESSAGES: dict[str, Any] = {
     "setting_not_a_choice": _l("Choose one of: %(choices)s."),
     "invalid_json": _l("The request body is not valid JSON."),
     "unauthorized": _l("A valid personal access token is required (Authorization: Bearer …)."),
+    # --- accounts: registration, profile, institutions, country groups, privacy ---
+    # --- facility: settings, instruments, cycles, calendar, bookings, capacity ---
+    # --- proposals ---
+    # --- reviews ---
+    # --- scheduling ---
+    # --- visits ---
+    # --- reports ---
 }
 
 GENERIC = _l("The request could not be completed (%(code)s).")
