@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 
 def db_fingerprint() -> dict[str, str]:
@@ -29,4 +29,26 @@ def db_fingerprint() -> dict[str, str]:
     return digests
 
 
-__all__ = ["db_fingerprint"]
+def commit_and_keep() -> None:
+    """Commit the test's work (only a SAVEPOINT is released) and keep objects readable.
+
+    Closing the session at the end of an app context would roll back what was only flushed;
+    committing expires every object, which a detached object cannot reload. So: reload what a
+    service's commit expired, commit without expiring, and the objects built in the block stay
+    readable (their column attributes; lazy relationships are not loaded) after it ends.
+    """
+    from app.extensions import db
+
+    session = db.session()
+    session.flush()
+    for obj in list(session.identity_map.values()):
+        if inspect(obj).expired_attributes:
+            session.refresh(obj)
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
+__all__ = ["commit_and_keep", "db_fingerprint"]

@@ -46,12 +46,13 @@ def init_app(app: Flask) -> None:
         if wants_json():
             response = exc.get_response()
             data = getattr(exc, "data", None) or {}
-            errors = data.get("messages") if isinstance(data, dict) else None
+            errors = _flatten(data.get("messages") if isinstance(data, dict) else None)
             payload, status = json_error(
                 exc.code or 500,
                 (exc.name or "error").lower().replace(" ", "_"),
                 exc.description or exc.name,
-                errors=_flatten(errors),
+                field=next(iter(errors)) if errors and len(errors) == 1 else None,
+                errors=errors,
             )
             for header in ("Allow", "WWW-Authenticate", "Retry-After"):
                 if header in response.headers:

@@ -10,8 +10,8 @@ Domains add their objects in their section below (an attribute each, made with t
 services, owned by "user" where ownership matters) and use them in MATRIX entries as
 `args=lambda w: {"proposal_id": w.proposal.id}`.
 
-Objects are refreshed and detached at the end: their loaded attributes stay readable once
-the building app context is gone (lazy relationships do not: store what the entries need).
+Objects stay readable once the building app context is gone (their columns; lazy
+relationships do not load: store what the entries need).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def build_world(app) -> World:
     from app.core import jobrequests
     from app.core.db import utcnow
     from app.extensions import db
+    from tests.dbstate import commit_and_keep
     from tests.factories import make_user
 
     world = World()
@@ -75,16 +76,5 @@ def build_world(app) -> World:
         # a refused API call leaves every table as it was and the fingerprint stays strict.
         for token in db.session.scalars(db.select(ApiToken)):
             token.last_used_at = now
-        db.session.flush()
-        _detach(world, db.session)
+        commit_and_keep()  # readable after the app context ends
     return world
-
-
-def _detach(world: World, session) -> None:
-    objects = list(world.users.values())
-    objects += [value for value in vars(world).values() if hasattr(value, "__tablename__")]
-    for obj in objects:
-        session.refresh(obj)
-    for obj in objects:
-        if obj in session:
-            session.expunge(obj)
