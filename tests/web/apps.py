@@ -15,15 +15,17 @@ from flask import Flask
 
 
 @contextmanager
-def other_app(session_app: Flask, config: str = "testing", **overrides) -> Iterator[Flask]:
+def other_app(session_app: Flask, config: str = "testing", *, schema: bool = True, **overrides) -> Iterator[Flask]:
+    """A fresh app (in-memory SQLite unless a URL is given), its tables made from the models."""
     from app import create_app
     from app.accounts import passwords
     from app.extensions import db, limiter
 
     overrides.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite://")
     application = create_app(config, **overrides)
-    with application.app_context():
-        db.create_all()
+    if schema:
+        with application.app_context():
+            db.create_all()
     try:
         yield application
     finally:
