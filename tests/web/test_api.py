@@ -17,6 +17,7 @@ from app.core.errors import ValidationFailed
 from app.extensions import db
 from tests.dbstate import db_fingerprint
 from tests.factories import login, make_user
+from tests.web.apps import other_app
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ class _ProbeSchema(Schema):
 
 
 @pytest.fixture(scope="module")
-def probe_client():
+def probe_client(app):
     """A separate app with two input routes (no database): a service error, a schema error.
 
     webargs is what flask-smorest's `@arguments` runs; it is used directly here so that no
@@ -159,9 +160,6 @@ def probe_client():
     """
     from webargs.flaskparser import use_args
 
-    from app import create_app
-
-    application = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
     probe = Blueprint("probe", __name__)
 
     @probe.post("/api/v1/_probe/service")
@@ -173,8 +171,9 @@ def probe_client():
     def args_error(data):
         return data
 
-    application.register_blueprint(probe)
-    return application.test_client()
+    with other_app(app) as application:
+        application.register_blueprint(probe)
+        yield application.test_client()
 
 
 def test_a_service_input_error_names_the_field(probe_client):
