@@ -209,3 +209,30 @@ def test_countries_api_lists_and_filters_by_group(client, ctx):
     assert unknown.status_code == 422 and unknown.json["field"] == "group"
     assert client.get("/api/v1/countries").status_code == 401
     assert "/api/v1/countries" in client.get("/api/v1/openapi.json").json["paths"]
+
+
+def test_every_accounts_page_renders_for_staff_and_refuses_plain_users(client, ctx):
+    with ctx():
+        institution = make_institution()
+        group = make_country_group("Members", ("CH",))
+        admin, plain, institution, group = _saved(make_user(roles=[Role.ADMIN]), make_user(), institution, group)
+    staff_pages = [
+        "/admin/people",
+        f"/admin/people/{plain.id}",
+        "/admin/institutions",
+        "/admin/institutions?unreviewed=1",
+        "/admin/institutions/new",
+        f"/admin/institutions/{institution.id}",
+        "/admin/country-groups",
+        f"/admin/country-groups/{group.id}",
+    ]
+    own_pages = ["/profile", "/profile/edit", "/profile/email", "/profile/password", "/profile/close", "/privacy"]
+    login(client, plain)
+    for url in staff_pages:
+        assert client.get(url).status_code == 403, url
+    for url in own_pages:
+        assert client.get(url).status_code == 200, url
+    client.post("/logout")
+    login(client, admin)
+    for url in staff_pages:
+        assert client.get(url).status_code == 200, url
