@@ -156,6 +156,7 @@ def test_two_writer_processes_share_the_sqlite_file(tmp_path):
     ]
     results = [worker.communicate(timeout=120) for worker in workers]
     for worker, (out, err) in zip(workers, results, strict=True):
+        assert "ok" in out, err
         assert worker.returncode == 0, err
         assert "database is locked" not in err
     database = sqlite3.connect(tmp_path / "jobs.sqlite")
