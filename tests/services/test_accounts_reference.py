@@ -47,6 +47,7 @@ def test_international_organisations_need_no_country(staff):
     ],
 )
 def test_bad_institutions_are_refused_and_nothing_is_stored(staff, data, field, code):
+    db.session.commit()
     before = _count(Institution)
     with pytest.raises(ValidationFailed) as info:
         services.create_institution(data, actor=staff)
@@ -65,6 +66,7 @@ def test_the_database_refuses_an_institution_without_country_too(staff):
 
 def test_plain_users_cannot_manage_reference_data():
     user = make_user()
+    db.session.commit()
     with pytest.raises(PermissionDenied):
         services.create_institution(InstitutionInput("Lab", "university", "FR"), actor=user)
     with pytest.raises(PermissionDenied):
@@ -74,6 +76,7 @@ def test_plain_users_cannot_manage_reference_data():
 def test_a_sub_unit_cannot_contain_its_parent(staff):
     parent = make_institution(name="CNRS")
     child = make_institution(name="CNRS lab", parent_id=parent.id)
+    db.session.commit()
     with pytest.raises(ValidationFailed, match="institution_parent_cycle"):
         services.update_institution(
             parent.id, InstitutionInput("CNRS", "research_institute", "FR", child.id), actor=staff
@@ -106,12 +109,14 @@ def test_merge_moves_people_and_units_publishes_and_audits(staff):
 
 def test_merge_into_itself_is_refused(staff):
     institution = make_institution()
+    db.session.commit()
     with pytest.raises(ValidationFailed, match="institution_merge_same"):
         services.merge_institutions(institution.id, institution.id, actor=staff)
 
 
 def test_country_groups_validate_codes_and_names(staff):
     group = services.create_country_group("Members", ["ch", "FR", "XK"], actor=staff)
+    db.session.commit()
     assert group.codes == ["CH", "FR", "XK"]
     before = _count(CountryGroup)
     with pytest.raises(ValidationFailed, match="country_unknown"):

@@ -80,6 +80,7 @@ def test_bad_registration_says_why_and_stores_nothing(overrides, field, code):
     institution = make_institution()
     make_user(email="lise@example.org")
     make_user(email="taken@example.org")
+    db.session.commit()  # a refused use case rolls back to here, not further
     before = _counts()
     overrides.setdefault("institution_id", institution.id)
     email = overrides.pop("email", "new@example.org")
@@ -198,6 +199,7 @@ def test_profile_update_is_audit_logged_and_checks_orcid():
     services.update_profile(user.id, change, actor=user)
     assert (user.name, user.institution_id, user.orcid) == ("New Name", institution.id, "0000-0001-5109-3700")
     other = make_user()
+    db.session.commit()
     with pytest.raises(ValidationFailed, match="orcid_taken"):
         services.update_profile(other.id, change, actor=other)
     with pytest.raises(ValidationFailed, match="orcid_invalid"):

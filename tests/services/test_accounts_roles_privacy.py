@@ -38,6 +38,7 @@ def test_admin_grants_and_revokes_a_scoped_role_audit_logged():
 def test_non_admins_cannot_grant_or_revoke_and_nothing_changes(roles):
     actor = make_user(roles=roles)
     person = make_user(roles=[Role.DIRECTOR])
+    db.session.commit()  # a refused use case rolls back to here, not further
     before = (db.session.scalar(select(func.count()).select_from(RoleAssignment)), len(_audit("role.granted")))
     with pytest.raises(PermissionDenied):
         services.grant_role(person.id, Role.ADMIN, actor=actor)
@@ -50,6 +51,7 @@ def test_non_admins_cannot_grant_or_revoke_and_nothing_changes(roles):
 def test_scoped_roles_need_a_known_scope_when_a_domain_provides_them():
     admin = make_user(roles=[Role.ADMIN])
     person = make_user()
+    db.session.commit()
     with pytest.raises(ValidationFailed, match="role_needs_scope"):
         services.grant_role(person.id, Role.REVIEWER, None, actor=admin)
     scopes.register("panel", choices=lambda: [(3, "Panel C")], label=lambda i: "Panel C" if i == 3 else None)
@@ -106,6 +108,7 @@ def test_closing_keeps_counts_and_the_person_disappears():
 def test_closing_needs_the_password_and_ones_own_account():
     person = make_user()
     other = make_user()
+    db.session.commit()
     with pytest.raises(ValidationFailed, match="password_wrong"):
         services.close_account(person.id, "not-the-password", actor=person)
     with pytest.raises(PermissionDenied):
@@ -115,6 +118,7 @@ def test_closing_needs_the_password_and_ones_own_account():
 
 def test_the_last_admin_cannot_close_their_account():
     admin = make_user(roles=[Role.ADMIN])
+    db.session.commit()
     with pytest.raises(InvalidState, match="last_admin_cannot_close"):
         services.close_account(admin.id, PASSWORD, actor=admin)
 
