@@ -4,7 +4,9 @@
 - one user per persona of `permission_matrix.PERSONAS` (but "anonymous"), with the persona's
   role (scoped roles get scope_id 1) and a bearer token each (`world.bearer[persona]`);
 - the objects the matrix entries point at: `world.job` (a job request made by "user"),
-  `world.token` (a token of "user", distinct from their bearer token).
+  `world.token` (a token of "user", distinct from their bearer token), `world.institution`
+  and `world.country_group` (reference data staff may edit), `world.role_assignment` (the
+  director persona's role, for the revoke route).
 
 Domains add their objects in their section below (an attribute each, made with the
 services, owned by "user" where ownership matters) and use them in MATRIX entries as
@@ -30,6 +32,10 @@ class World:
     bearer: dict[str, str] = field(default_factory=dict)  # persona → token secret
     job: Any = None
     token: Any = None
+    # --- accounts ---
+    institution: Any = None
+    country_group: Any = None
+    role_assignment: Any = None
     # --- facility: instruments, cycles ---
     # --- proposals ---
     # --- reviews ---
@@ -66,6 +72,13 @@ def build_world(app) -> World:
         world.job = jobrequests.request_job("outbox.send", actor=owner, now=now)
         world.token, _secret = accounts.create_token(owner.id, "matrix target", actor=owner, now=now)
 
+        # --- accounts ---
+        staff = world.users["user_office"]
+        world.institution = accounts.create_institution(
+            accounts.InstitutionInput("Matrix University", "university", "FR"), actor=staff, now=now
+        )
+        world.country_group = accounts.create_country_group("Matrix members", ["FR", "DE"], actor=staff, now=now)
+        world.role_assignment = world.users["director"].roles[0]
         # --- facility ---
         # --- proposals ---
         # --- reviews ---
