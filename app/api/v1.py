@@ -6,10 +6,11 @@ from flask import Blueprint, current_app, render_template
 from flask_smorest import Blueprint as ApiBlueprint
 
 from app.api.auth import bearer_user, token_required
+from app.api.facility import BLUEPRINTS as FACILITY_BLUEPRINTS
 from app.api.schemas import ApiErrorSchema, MeSchema
 
 me_bp = ApiBlueprint("api_me", __name__, url_prefix="/api/v1", description="The token's owner")
-BLUEPRINTS = [me_bp]
+BLUEPRINTS = [me_bp, *FACILITY_BLUEPRINTS]
 
 
 @me_bp.get("/me")
