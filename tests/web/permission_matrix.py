@@ -18,8 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("reviewer", "panel_chair", "instrument_scientist", "user_office", "access_approver",
-         "safety_reviewer", "director", "admin")
+ROLES = (
+    "reviewer",
+    "panel_chair",
+    "instrument_scientist",
+    "user_office",
+    "access_approver",
+    "safety_reviewer",
+    "director",
+    "admin",
+)
 PERSONAS = ("anonymous", "user", "other", *ROLES)
 LOGGED_IN = frozenset(PERSONAS) - {"anonymous"}
 ANYONE = frozenset(PERSONAS)
@@ -59,14 +67,16 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("static", "GET"): Entry(ANYONE, args=lambda w: {"filename": "css/beamtime.css"}),
     # accounts
     ("accounts.login", "GET"): Entry(ANYONE),
-    ("accounts.login", "POST"): Entry(ANYONE, data=lambda w: {"email": "nobody@example.org", "password": "x"},
-                                      ok=frozenset({200, 302, 422})),
+    ("accounts.login", "POST"): Entry(
+        ANYONE, data=lambda w: {"email": "nobody@example.org", "password": "x"}, ok=frozenset({200, 302, 422})
+    ),
     ("accounts.logout", "POST"): Entry(ANYONE, ok=frozenset({302})),
     ("accounts.profile", "GET"): Entry(LOGGED_IN),
     ("accounts.tokens", "GET"): Entry(LOGGED_IN),
     ("accounts.tokens", "POST"): Entry(LOGGED_IN, data=lambda w: {"name": "matrix"}),
-    ("accounts.revoke_token", "POST"): Entry(allow("user", "admin"), args=lambda w: {"token_id": w.token.id},
-                                             once=True),
+    ("accounts.revoke_token", "POST"): Entry(
+        allow("user", "admin"), args=lambda w: {"token_id": w.token.id}, once=True
+    ),
     # api
     ("api-docs.openapi_json", "GET"): Entry(ANYONE),
     ("api.docs", "GET"): Entry(ANYONE),
