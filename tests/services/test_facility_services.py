@@ -21,17 +21,23 @@ NOW = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def staff():
-    return make_user(roles=[Role.USER_OFFICE])
+    user = make_user(roles=[Role.USER_OFFICE])
+    db.session.commit()  # a failing service rolls back to here, not further
+    return user
 
 
 @pytest.fixture
 def admin():
-    return make_user(roles=[Role.ADMIN])
+    user = make_user(roles=[Role.ADMIN])
+    db.session.commit()  # a failing service rolls back to here, not further
+    return user
 
 
 @pytest.fixture
 def director():
-    return make_user(roles=[Role.DIRECTOR])
+    user = make_user(roles=[Role.DIRECTOR])
+    db.session.commit()  # a failing service rolls back to here, not further
+    return user
 
 
 @pytest.fixture
@@ -40,6 +46,7 @@ def setup():
     facility = make_facility()
     instrument = make_instrument(code="ID01")
     cycle = make_cycle()
+    db.session.commit()
     return facility, instrument, cycle
 
 
@@ -322,6 +329,7 @@ def test_downtime_and_mode_periods_do_not_overlap_their_own_kind(staff, setup):
             now=NOW,
         )
     mode = make_mode(name="16-bunch")
+    db.session.commit()
     services.add_mode_period(
         cycle.id,
         mode_id=mode.id,
@@ -348,6 +356,7 @@ def test_downtime_and_mode_periods_do_not_overlap_their_own_kind(staff, setup):
 def test_capacity_table_reads_the_calendar_settings_commitments_and_override(staff, admin):
     make_facility()
     instrument = make_instrument(code="ID30")
+    db.session.commit()
     # a commitment made before the cycle exists is picked up by its name
     services.add_commitment(
         cycle_name="2027-X", instrument_id=instrument.id, shifts=3, source="2026-II-0001", actor=staff
