@@ -39,4 +39,7 @@ def seed(progress=None) -> SeedResult:
         result.logins.append((label, email))
     if progress is not None:
         progress.print(f"demo data: {result.created} new account(s)")
+    from app.demo import facility as demo_facility
+
+    result.created += demo_facility.seed(actor=accounts.find_user_by_email("admin@beamtime.example"), progress=progress)
     return result
