@@ -75,3 +75,45 @@ def make_cycle(**kwargs) -> Cycle:
 
 def make_mode(**kwargs) -> OperatingMode:
     return OperatingModeFactory(**kwargs)
+
+
+def add_facility_objects(world, *, actor) -> None:
+    """Give the permission-matrix World the facility objects its rows name (tests/web/permission_matrix.py):
+    `facility`, `instrument`, `cycle` (far in the future, so nothing is "in the past"), `mode`,
+    `contribution`, `downtime`, `mode_period`, `block` and a capacity `override` on (cycle, instrument).
+    `actor` is a staff person (user office or admin)."""
+    from app.facility import services
+
+    world.facility = make_facility()
+    world.instrument = make_instrument(code="MATRIX1")
+    world.cycle = make_cycle(name="2090-I", starts_on=date(2090, 3, 1), ends_on=date(2090, 7, 31))
+    world.mode = make_mode(code="matrix-mode", name="Matrix mode")
+    g = queries.grid()
+    world.contribution = services.set_contribution(year=2090, country="CH", share="10", actor=actor)
+    world.downtime = services.add_downtime(
+        world.cycle.id,
+        kind="shutdown",
+        starts_at=g.start(date(2090, 3, 1), 0),
+        ends_at=g.start(date(2090, 3, 2), 0),
+        title="Matrix shutdown",
+        actor=actor,
+    )
+    world.mode_period = services.add_mode_period(
+        world.cycle.id,
+        mode_id=world.mode.id,
+        starts_at=g.start(date(2090, 3, 1), 0),
+        ends_at=g.start(date(2090, 4, 1), 0),
+        actor=actor,
+    )
+    world.block = services.add_block(
+        world.instrument.id,
+        world.cycle.id,
+        kind="maintenance",
+        starts_at=g.start(date(2090, 3, 3), 0),
+        ends_at=g.start(date(2090, 3, 4), 0),
+        title="Matrix maintenance",
+        actor=actor,
+    )
+    world.override = services.set_capacity_override(
+        world.cycle.id, world.instrument.id, shifts=5, reason="matrix", actor=actor
+    )
