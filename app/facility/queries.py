@@ -163,10 +163,16 @@ def instrument_scientists(instrument_ids: Sequence[int] | None = None) -> dict[i
 def instrument_scope_choices() -> list[tuple[int, str]]:
     """(instrument id, "CODE — name") for the role picker's scope of instrument_scientist.
 
-    The accounts domain cannot import facility; the lead wires this function into the
-    accounts role picker's slot for the "instrument" scope kind.
+    The accounts domain cannot import facility: `app.facility.views.init_app` registers this
+    with `app.accounts.scopes` for the "instrument" kind of scope.
     """
     return [(i.id, f"{i.code} — {i.name}") for i in list_instruments(active_only=True)]
+
+
+def instrument_scope_label(instrument_id: int) -> str | None:
+    """ "CODE — name" of an instrument, or None when there is no such instrument (role scopes)."""
+    instrument = db.session.get(Instrument, instrument_id)
+    return None if instrument is None else f"{instrument.code} — {instrument.name}"
 
 
 # --- cycles --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app.accounts import countries
+from app.accounts import countries, scopes
 from app.core.errors import Conflict, DomainError, ValidationFailed
 from app.core.permissions import require
 from app.facility import permissions, queries, services
@@ -51,6 +51,8 @@ CYCLE_STATE_LABELS = {"past": _l("past"), "running": _l("running"), "upcoming": 
 def init_app(app: Flask) -> None:
     """The UI's time zone and the facility's name come from the facility settings (config until set)."""
     templating.set_timezone_provider(queries.facility_timezone_name)
+    # the role picker offers instruments for the instrument_scientist scope
+    scopes.register("instrument", choices=queries.instrument_scope_choices, label=queries.instrument_scope_label)
 
     @app.context_processor
     def _facility_name():
