@@ -4,7 +4,7 @@ The no-overlap rule of bookings (DESIGN.md §5) is a PostgreSQL exclusion constr
 by hand below (Alembic cannot see it); on SQLite the services check inside BEGIN IMMEDIATE.
 
 Revision ID: 96ac797401e5
-Revises: eb971ebb654a
+Revises: 5b89f2aaa348
 Create Date: 2026-11-29 07:08:05.707525
 
 """
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '96ac797401e5'
-down_revision = 'eb971ebb654a'
+down_revision = '5b89f2aaa348'
 branch_labels = None
 depends_on = None
 
