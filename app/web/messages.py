@@ -73,6 +73,49 @@ MESSAGES: dict[str, Any] = {
     "account_closed": _l("This account is closed."),
     "last_admin_cannot_close": _l("You are the only admin: grant the admin role to someone else first."),
     # --- facility: settings, instruments, cycles, calendar, bookings, capacity ---
+    "facility_not_configured": _l("Set up the facility first (name, time zone, shift pattern)."),
+    "timezone_unknown": _l("%(value)s is not a known time zone; use an IANA name such as Europe/Zurich."),
+    "shift_pattern_format": _l(
+        "%(value)s is not a time of day; write shift starts as HH:MM, e.g. 00:00, 08:00, 16:00."
+    ),
+    "shift_pattern_empty": _l("Give at least one shift start time."),
+    "shift_pattern_order": _l("Shift start times must be different and in increasing order."),
+    "shift_pattern_too_many": _l("At most %(maximum)s shifts a day."),
+    "shift_pattern_locked": _l("The shift pattern cannot change once a cycle exists: every booking sits on it."),
+    "timezone_locked": _l("The time zone cannot change once a cycle exists: every booking sits on the shift grid."),
+    "percent_range": _l("Enter a percentage between 0 and 100."),
+    "partitions_over_100": _l("The reserved partitions add up to %(total)s %%; together they may be at most 100 %%."),
+    "year_invalid": _l("Enter a year such as 2027."),
+    "share_range": _l("Enter a share above 0 and at most 100, with at most two decimals."),
+    "contributions_over_100": _l(
+        "The shares of %(year)s would exceed 100 %%: the other members already have %(others)s %%, "
+        "so at most %(available)s %% is left."
+    ),
+    "contribution_not_found": _l("No such contribution."),
+    "integer_range": _l("Enter a whole number from %(minimum)s to %(maximum)s."),
+    "choose_at_least_one": _l("Choose at least one."),
+    "instrument_code_format": _l("Use capital letters, digits, dots, dashes or underscores (at most 20), e.g. ID23-1."),
+    "instrument_code_taken": _l("Another instrument already has the code %(code)s."),
+    "instrument_not_found": _l("No such instrument."),
+    "instrument_retired": _l("The instrument %(code)s is retired."),
+    "cycle_not_found": _l("No such cycle."),
+    "cycle_name_format": _l("Use letters, digits, dots, dashes or underscores (at most 20), e.g. 2027-I."),
+    "cycle_name_taken": _l("A cycle named %(name)s already exists."),
+    "cycle_dates_order": _l("The last day must not be before the first day."),
+    "cycle_too_long": _l("A cycle lasts at most %(maximum)s days."),
+    "cycle_overlap": _l("These dates overlap cycle %(other)s (%(starts)s to %(ends)s); cycles never overlap."),
+    "mode_code_format": _l("Use lower-case letters, digits, dashes or underscores, e.g. multibunch."),
+    "mode_code_taken": _l("An operating mode with the code %(code)s already exists."),
+    "operating_mode_not_found": _l("No such operating mode."),
+    "interval_order": _l("The end must be after the start."),
+    "off_shift_grid": _l("Times must fall on the shift grid (shifts start at %(shifts)s, facility time)."),
+    "outside_cycle": _l("This must lie inside cycle %(cycle)s (%(starts)s to %(ends)s)."),
+    "in_past": _l("This would start in the past; the calendar's history cannot change."),
+    "already_started": _l("This has already started; the calendar's history cannot change."),
+    "downtime_overlap": _l("This overlaps %(other)s (%(starts)s to %(ends)s)."),
+    "mode_period_overlap": _l("The machine already runs in %(other)s from %(starts)s to %(ends)s."),
+    "block_kind": _l("Choose maintenance, in-house research or rapid access."),
+    "booking_overlap": _l("The instrument is already booked then: %(other)s (%(starts)s to %(ends)s)."),
     # --- proposals ---
     # --- reviews ---
     # --- scheduling ---

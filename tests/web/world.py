@@ -36,7 +36,16 @@ class World:
     institution: Any = None
     country_group: Any = None
     role_assignment: Any = None
-    # --- facility: instruments, cycles ---
+    # --- facility (tests/factories_facility.add_facility_objects) ---
+    facility: Any = None
+    instrument: Any = None
+    cycle: Any = None
+    mode: Any = None
+    contribution: Any = None
+    downtime: Any = None
+    mode_period: Any = None
+    block: Any = None
+    override: Any = None
     # --- proposals ---
     # --- reviews ---
     # --- scheduling ---
@@ -54,6 +63,7 @@ def build_world(app) -> World:
     from app.extensions import db
     from tests.dbstate import commit_and_keep
     from tests.factories import make_user
+    from tests.factories_facility import add_facility_objects
 
     world = World()
     with app.app_context():
@@ -80,6 +90,7 @@ def build_world(app) -> World:
         world.country_group = accounts.create_country_group("Matrix members", ["FR", "DE"], actor=staff, now=now)
         world.role_assignment = world.users["director"].roles[0]
         # --- facility ---
+        add_facility_objects(world, actor=staff)
         # --- proposals ---
         # --- reviews ---
         # --- scheduling ---
