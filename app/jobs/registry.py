@@ -64,3 +64,17 @@ def register_periodic(job: Periodic) -> None:
     """Domains add their periodic jobs here (at import of their jobs module)."""
     if all(p.name != job.name for p in PERIODIC):
         PERIODIC.append(job)
+
+
+# --- accounts: the retention rule for accounts never verified -------------------------
+
+
+def _purge_unverified_accounts() -> None:
+    from app.accounts.services import purge_unverified_accounts
+
+    removed = purge_unverified_accounts()
+    if removed:
+        log.info("accounts: %s never-verified account(s) past the retention period deleted", removed)
+
+
+register_periodic(Periodic("accounts.purge_unverified", _purge_unverified_accounts, cron={"hour": 3, "minute": 17}))
