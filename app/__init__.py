@@ -71,6 +71,10 @@ def _register_domains(app: Flask) -> None:
     permissions.register(accounts_permissions)
     # facility domain: registered here
     # proposals domain: registered here
+    from app.proposals import permissions as proposals_permissions
+    from app.proposals import services as _proposals_services  # noqa: F401 - tables, settings, subscribers
+
+    permissions.register(proposals_permissions)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
