@@ -83,6 +83,9 @@ def _register_domains(app: Flask) -> None:
     app.register_blueprint(accounts_views.bp)
     # facility blueprints: registered here
     # proposals blueprints: registered here
+    from app.proposals import views as proposals_views
+
+    app.register_blueprint(proposals_views.bp)
     api.init_app(app)
 
 
