@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from app.core.errors import InvalidState
 
@@ -26,20 +26,22 @@ def configure(*, secret_key: str, url_builder: Callable[..., str]) -> None:
     _config["url_builder"] = url_builder
 
 
-class _Serializer(URLSafeTimedSerializer):
-    def __init__(self, purpose: str, now: datetime | None) -> None:
-        if not _config["secret_key"]:
-            raise RuntimeError("app.accounts.links is not configured (no secret key)")
-        super().__init__(_config["secret_key"], salt=purpose)
-        self._now = now
+def _serializer(purpose: str, now: datetime | None) -> URLSafeTimedSerializer:
+    """A serializer whose clock is `now` (tests and services pass the time explicitly)."""
+    if not _config["secret_key"]:
+        raise RuntimeError("app.accounts.links is not configured (no secret key)")
+    stamp = int((now or datetime.now(UTC)).timestamp())
 
-    def get_timestamp(self) -> int:
-        return int((self._now or datetime.now(UTC)).timestamp())
+    class _Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return stamp
+
+    return URLSafeTimedSerializer(_config["secret_key"], salt=purpose, signer=_Signer)
 
 
 def sign(purpose: str, payload: dict[str, Any], *, now: datetime | None = None) -> str:
     """A URL-safe token carrying `payload`, stamped with `now`."""
-    return _Serializer(purpose, now).dumps(payload)
+    return _serializer(purpose, now).dumps(payload)
 
 
 def load(purpose: str, token: str, *, max_age: timedelta, now: datetime | None = None) -> dict[str, Any]:
@@ -47,7 +49,7 @@ def load(purpose: str, token: str, *, max_age: timedelta, now: datetime | None =
 
     Raises: InvalidState "link_invalid" (tampered, or made for another purpose) or "link_expired".
     """
-    serializer = _Serializer(purpose, now)
+    serializer = _serializer(purpose, now)
     try:
         payload, signed_at = serializer.loads(token or "", return_timestamp=True)
     except BadSignature:

@@ -18,8 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("reviewer", "panel_chair", "instrument_scientist", "user_office", "access_approver",
-         "safety_reviewer", "director", "admin")
+ROLES = (
+    "reviewer",
+    "panel_chair",
+    "instrument_scientist",
+    "user_office",
+    "access_approver",
+    "safety_reviewer",
+    "director",
+    "admin",
+)
 PERSONAS = ("anonymous", "user", "other", *ROLES)
 LOGGED_IN = frozenset(PERSONAS) - {"anonymous"}
 ANYONE = frozenset(PERSONAS)
@@ -59,16 +67,83 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("static", "GET"): Entry(ANYONE, args=lambda w: {"filename": "css/beamtime.css"}),
     # accounts
     ("accounts.login", "GET"): Entry(ANYONE),
-    ("accounts.login", "POST"): Entry(ANYONE, data=lambda w: {"email": "nobody@example.org", "password": "x"},
-                                      ok=frozenset({200, 302, 422})),
+    ("accounts.login", "POST"): Entry(
+        ANYONE, data=lambda w: {"email": "nobody@example.org", "password": "x"}, ok=frozenset({200, 302, 422})
+    ),
     ("accounts.logout", "POST"): Entry(ANYONE, ok=frozenset({302})),
     ("accounts.profile", "GET"): Entry(LOGGED_IN),
     ("accounts.tokens", "GET"): Entry(LOGGED_IN),
     ("accounts.tokens", "POST"): Entry(LOGGED_IN, data=lambda w: {"name": "matrix"}),
-    ("accounts.revoke_token", "POST"): Entry(allow("user", "admin"), args=lambda w: {"token_id": w.token.id},
-                                             once=True),
+    ("accounts.revoke_token", "POST"): Entry(
+        allow("user", "admin"), args=lambda w: {"token_id": w.token.id}, once=True
+    ),
+    # accounts (issue 3) — the World provides: institution, country_group (objects staff may edit),
+    # role_assignment (a role of some persona, for the revoke route), token (the "user" persona's)
+    ("accounts.register", "GET"): Entry(ANYONE),
+    ("accounts.register", "POST"): Entry(
+        ANYONE, data=lambda w: {"email": "not-an-address"}, ok=frozenset({200, 302, 422})
+    ),
+    ("accounts.privacy", "GET"): Entry(ANYONE),
+    ("accounts.institution_search", "GET"): Entry(ANYONE),
+    ("accounts.verify_email", "GET"): Entry(ANYONE, args=lambda w: {"token": "not-a-token"}, ok=frozenset({400})),
+    ("accounts.resend_verification", "POST"): Entry(
+        ANYONE, data=lambda w: {"email": "nobody@example.org"}, ok=frozenset({302})
+    ),
+    ("accounts.forgot_password", "GET"): Entry(ANYONE),
+    ("accounts.forgot_password", "POST"): Entry(
+        ANYONE, data=lambda w: {"email": "nobody@example.org"}, ok=frozenset({302})
+    ),
+    ("accounts.reset_password", "GET"): Entry(ANYONE, args=lambda w: {"token": "not-a-token"}, ok=frozenset({400})),
+    ("accounts.reset_password", "POST"): Entry(ANYONE, args=lambda w: {"token": "not-a-token"}, ok=frozenset({400})),
+    ("accounts.edit_profile", "GET"): Entry(LOGGED_IN),
+    ("accounts.edit_profile", "POST"): Entry(LOGGED_IN, data=lambda w: {"name": ""}, ok=frozenset({422})),
+    ("accounts.change_email", "GET"): Entry(LOGGED_IN),
+    ("accounts.change_email", "POST"): Entry(LOGGED_IN, data=lambda w: {"email": "x"}, ok=frozenset({422})),
+    ("accounts.change_password", "GET"): Entry(LOGGED_IN),
+    ("accounts.change_password", "POST"): Entry(
+        LOGGED_IN, data=lambda w: {"current_password": "wrong"}, ok=frozenset({422})
+    ),
+    ("accounts.my_data", "GET"): Entry(LOGGED_IN),
+    ("accounts.close_account", "GET"): Entry(LOGGED_IN),
+    ("accounts.close_account", "POST"): Entry(LOGGED_IN, data=lambda w: {"password": "wrong"}, ok=frozenset({422})),
+    ("accounts.people", "GET"): Entry(allow("admin")),
+    ("accounts.person", "GET"): Entry(allow("admin"), args=lambda w: {"user_id": w.token.user_id}),
+    ("accounts.grant_role", "POST"): Entry(
+        allow("admin"), args=lambda w: {"user_id": w.token.user_id}, data=lambda w: {"role": "director"}, once=True
+    ),
+    ("accounts.revoke_role", "POST"): Entry(
+        allow("admin"),
+        args=lambda w: {"user_id": w.role_assignment.user_id, "assignment_id": w.role_assignment.id},
+        once=True,
+    ),
+    ("accounts.institutions", "GET"): Entry(STAFF),
+    ("accounts.institution_new", "GET"): Entry(STAFF),
+    ("accounts.institution_new", "POST"): Entry(STAFF, data=lambda w: {"name": ""}, ok=frozenset({422})),
+    ("accounts.institution_edit", "GET"): Entry(STAFF, args=lambda w: {"institution_id": w.institution.id}),
+    ("accounts.institution_edit", "POST"): Entry(
+        STAFF, args=lambda w: {"institution_id": w.institution.id}, data=lambda w: {"name": ""}, ok=frozenset({422})
+    ),
+    ("accounts.institution_review", "POST"): Entry(
+        STAFF, args=lambda w: {"institution_id": w.institution.id}, ok=frozenset({302}), once=True
+    ),
+    ("accounts.institution_merge", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"institution_id": w.institution.id},
+        data=lambda w: {"survivor_id": ""},
+        ok=frozenset({422}),
+    ),
+    ("accounts.country_groups", "GET"): Entry(STAFF),
+    ("accounts.country_groups", "POST"): Entry(STAFF, data=lambda w: {"name": ""}, ok=frozenset({422})),
+    ("accounts.country_group_edit", "GET"): Entry(STAFF, args=lambda w: {"group_id": w.country_group.id}),
+    ("accounts.country_group_edit", "POST"): Entry(
+        STAFF, args=lambda w: {"group_id": w.country_group.id}, data=lambda w: {"name": ""}, ok=frozenset({422})
+    ),
+    ("accounts.country_group_delete", "POST"): Entry(
+        STAFF, args=lambda w: {"group_id": w.country_group.id}, ok=frozenset({302}), once=True
+    ),
     # api
     ("api-docs.openapi_json", "GET"): Entry(ANYONE),
     ("api.docs", "GET"): Entry(ANYONE),
     ("api_me.me", "GET"): Entry(LOGGED_IN),
+    ("api_countries.countries", "GET"): Entry(LOGGED_IN),
 }
