@@ -23,4 +23,9 @@ def seed(progress=None) -> SeedResult:
     result = SeedResult()
     result.logins = people.seed_people(host_country=HOST_COUNTRY, progress=progress)
     # facility: app.demo.facility is called here
+    from app.accounts.services import find_user_by_email
+    from app.demo import facility
+
+    admin = find_user_by_email(f"admin@{people.DEMO_DOMAIN}")
+    result.created += facility.seed(actor=admin, progress=progress)
     return result

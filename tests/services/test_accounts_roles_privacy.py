@@ -11,6 +11,7 @@ from app.core.errors import InvalidState, PermissionDenied, ValidationFailed
 from app.core.models import AuditEntry, OutboxMessage
 from app.extensions import db
 from tests.factories import PASSWORD, make_institution, make_user
+from tests.factories_facility import make_instrument
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -25,12 +26,13 @@ def _audit(action: str) -> list[AuditEntry]:
 def test_admin_grants_and_revokes_a_scoped_role_audit_logged():
     admin = make_user(roles=[Role.ADMIN])
     person = make_user()
-    services.grant_role(person.id, Role.INSTRUMENT_SCIENTIST, 7, actor=admin)
-    assert person.has_role(Role.INSTRUMENT_SCIENTIST, 7)
-    services.revoke_role(person.id, Role.INSTRUMENT_SCIENTIST, 7, actor=admin)
+    scope = make_instrument().id  # instrument scopes must name a real instrument (facility's provider)
+    services.grant_role(person.id, Role.INSTRUMENT_SCIENTIST, scope, actor=admin)
+    assert person.has_role(Role.INSTRUMENT_SCIENTIST, scope)
+    services.revoke_role(person.id, Role.INSTRUMENT_SCIENTIST, scope, actor=admin)
     assert not person.has_role(Role.INSTRUMENT_SCIENTIST)
     granted, revoked = _audit("role.granted"), _audit("role.revoked")
-    assert granted[0].changes == {"role": "instrument_scientist", "scope_id": 7}
+    assert granted[0].changes == {"role": "instrument_scientist", "scope_id": scope}
     assert granted[0].actor_id == revoked[0].actor_id == admin.id
 
 

@@ -145,5 +145,108 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api-docs.openapi_json", "GET"): Entry(ANYONE),
     ("api.docs", "GET"): Entry(ANYONE),
     ("api_me.me", "GET"): Entry(LOGGED_IN),
+    # facility (issue 3): the World gets its objects from tests.factories_facility.add_facility_objects
+    # (facility, instrument, cycle "2090-I", mode, contribution, downtime, mode_period, block, override).
+    ("facility.settings_page", "GET"): Entry(allow(STAFF, "director")),
+    ("facility.settings_update", "POST"): Entry(
+        allow("admin"),
+        data=lambda w: {
+            "name": "Matrix facility",
+            "host_country": "CH",
+            "timezone": "Europe/Zurich",
+            "shift_pattern": "00:00, 08:00, 16:00",
+            "letterhead": "",
+        },
+        ok=frozenset({302}),
+    ),
+    ("facility.partitions_update", "POST"): Entry(
+        allow("admin"),
+        data=lambda w: {"in_house": "10", "rapid_access": "5", "proprietary": "0"},
+        ok=frozenset({302}),
+    ),
+    ("facility.contributions", "GET"): Entry(allow(STAFF, "director")),
+    ("facility.contribution_set", "POST"): Entry(
+        STAFF, data=lambda w: {"year": "2091", "country": "DE", "share": "1"}, ok=frozenset({302})
+    ),
+    ("facility.contribution_remove", "POST"): Entry(
+        STAFF, args=lambda w: {"contribution_id": w.contribution.id}, ok=frozenset({302}), once=True
+    ),
+    ("facility.instruments", "GET"): Entry(LOGGED_IN),
+    ("facility.instrument_new", "GET"): Entry(STAFF),
+    ("facility.instrument_new", "POST"): Entry(
+        STAFF,
+        data=lambda w: {
+            "code": "MATRIX2",
+            "name": "Matrix two",
+            "start_shifts": ["0"],
+            "start_weekdays": ["0"],
+            "changeover_shifts": "0",
+            "min_session_shifts": "1",
+        },
+        ok=frozenset({302, 422}),  # the second allowed persona finds the code taken
+    ),
+    ("facility.instrument", "GET"): Entry(LOGGED_IN, args=lambda w: {"instrument_id": w.instrument.id}),
+    ("facility.instrument", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"instrument_id": w.instrument.id},
+        data=lambda w: {
+            "code": w.instrument.code,
+            "name": "Renamed by the matrix",
+            "start_shifts": ["0"],
+            "start_weekdays": ["0"],
+            "changeover_shifts": "0",
+            "min_session_shifts": "1",
+            "active": "y",
+        },
+        ok=frozenset({302}),
+    ),
+    ("facility.cycles", "GET"): Entry(LOGGED_IN),
+    ("facility.cycle_create", "POST"): Entry(
+        STAFF,
+        data=lambda w: {"name": "2091-I", "starts_on": "2091-03-01", "ends_on": "2091-07-31"},
+        ok=frozenset({302, 422}),  # the second allowed persona finds the name taken
+    ),
+    ("facility.modes", "GET"): Entry(allow(STAFF, "director", "instrument_scientist")),
+    ("facility.mode_create", "POST"): Entry(
+        STAFF, data=lambda w: {"code": "matrix-new", "name": "Matrix new"}, ok=frozenset({302, 422})
+    ),
+    ("facility.mode_toggle", "POST"): Entry(STAFF, args=lambda w: {"mode_id": w.mode.id}, ok=frozenset({302})),
+    ("facility.calendar", "GET"): Entry(
+        allow(STAFF, "director", "instrument_scientist"), args=lambda w: {"name": w.cycle.name}
+    ),
+    ("facility.downtime_add", "POST"): Entry(
+        STAFF, args=lambda w: {"name": w.cycle.name}, ok=frozenset({302, 409, 422})
+    ),
+    ("facility.period_add", "POST"): Entry(STAFF, args=lambda w: {"name": w.cycle.name}, ok=frozenset({302, 409, 422})),
+    ("facility.block_add", "POST"): Entry(STAFF, args=lambda w: {"name": w.cycle.name}, ok=frozenset({302, 409, 422})),
+    ("facility.downtime_remove", "POST"): Entry(
+        STAFF, args=lambda w: {"name": w.cycle.name, "item_id": w.downtime.id}, ok=frozenset({302}), once=True
+    ),
+    ("facility.period_remove", "POST"): Entry(
+        STAFF, args=lambda w: {"name": w.cycle.name, "item_id": w.mode_period.id}, ok=frozenset({302}), once=True
+    ),
+    ("facility.block_remove", "POST"): Entry(
+        STAFF, args=lambda w: {"name": w.cycle.name, "item_id": w.block.id}, ok=frozenset({302}), once=True
+    ),
+    ("facility.capacity", "GET"): Entry(
+        allow(STAFF, "director", "instrument_scientist"), args=lambda w: {"name": w.cycle.name}
+    ),
+    ("facility.capacity_override", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"name": w.cycle.name, "instrument_id": w.instrument.id},
+        data=lambda w: {f"o{w.instrument.id}-shifts": "7", f"o{w.instrument.id}-reason": "matrix"},
+        ok=frozenset({302}),
+    ),
+    ("facility.capacity_clear", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"name": w.cycle.name, "instrument_id": w.instrument.id},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("api_instruments.list_instruments", "GET"): Entry(LOGGED_IN),
+    ("api_cycles.list_cycles", "GET"): Entry(LOGGED_IN),
+    ("api_cycles.cycle_capacity", "GET"): Entry(
+        allow(STAFF, "director", "instrument_scientist"), args=lambda w: {"name": w.cycle.name}
+    ),
     ("api_countries.countries", "GET"): Entry(LOGGED_IN),
 }

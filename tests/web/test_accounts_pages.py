@@ -9,6 +9,7 @@ from app.accounts.models import Role, RoleAssignment, User
 from app.core.models import AuditEntry, OutboxMessage
 from app.extensions import db
 from tests.factories import PASSWORD, login, make_country_group, make_institution, make_user
+from tests.factories_facility import make_instrument
 
 GOOD_PASSWORD = "quantum-lattice-4711"
 
@@ -104,17 +105,22 @@ def test_password_reset_through_the_pages_works_once(client, ctx):
 def test_admin_grants_and_revokes_roles_in_the_ui(client, ctx):
     with ctx():
         admin, person = _saved(make_user(roles=[Role.ADMIN]), make_user())
+        scope = _saved(make_instrument())[0].id  # instrument scopes name a real instrument
     login(client, admin)
     assert client.get("/admin/people", query_string={"q": person.email}).status_code == 200
     assert client.get(f"/admin/people/{person.id}").status_code == 200
     response = client.post(f"/admin/people/{person.id}/roles", data={"role": "instrument_scientist"})
     assert response.status_code == 422 and b"needs a instrument" in response.data
     response = client.post(
-        f"/admin/people/{person.id}/roles", data={"role": "instrument_scientist", "scope_instrument_id": "3"}
+        f"/admin/people/{person.id}/roles",
+        data={
+            "role": "instrument_scientist",
+            "scope_instrument": str(scope),
+        },  # a select: facility provides the instruments
     )
     assert response.status_code == 302
     assignment = db.session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == person.id)).one()
-    assert (assignment.role, assignment.scope_id) == (Role.INSTRUMENT_SCIENTIST, 3)
+    assert (assignment.role, assignment.scope_id) == (Role.INSTRUMENT_SCIENTIST, scope)
     assert client.post(f"/admin/people/{person.id}/roles/{assignment.id}/revoke").status_code == 302
     assert _count(RoleAssignment) == 1  # only the admin's own
     actions = set(db.session.scalars(select(AuditEntry.action)))
