@@ -44,6 +44,7 @@ __all__ = [
     "get_proposal",
     "get_proposal_by_reference",
     "get_visible_proposal",
+    "pdf_limits",
     "problems_of",
     "remove_science_case",
     "submit_proposal",
