@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import UTC, date, datetime
 
@@ -23,6 +24,7 @@ from app.proposals.models import (
 )
 from app.proposals.services.team import snapshot_member
 from app.proposals.status import ProposalStatus
+from tests import factories_facility as facility_factories
 from tests.factories import make_user
 
 _seq = itertools.count(1)
@@ -49,19 +51,17 @@ def make_person(*, country_code: str | None = "FR", institution: Institution | N
     return make_user(institution_id=institution.id if institution else None, **kwargs)
 
 
-def make_cycle(*, name: str | None = None, starts_on=date(2027, 1, 15), ends_on=date(2027, 6, 30)):
-    n = next(_seq)
-    return _add(Cycle(name=name or f"2027-{n}", starts_on=starts_on, ends_on=ends_on))
+def make_cycle(*, name: str | None = None, starts_on=date(2027, 1, 15), ends_on=date(2027, 6, 30)) -> Cycle:
+    """A cycle with a name of its own (the facility factory's default name is fixed)."""
+    return facility_factories.make_cycle(name=name or f"2027-{next(_seq)}", starts_on=starts_on, ends_on=ends_on)
 
 
-def make_instrument(*, code: str | None = None, active: bool = True):
-    n = next(_seq)
-    return _add(Instrument(code=code or f"ID{n:02d}", name=f"Beamline {n}", active=active))
+def make_instrument(**kwargs) -> Instrument:
+    return facility_factories.make_instrument(**kwargs)
 
 
-def make_mode(*, code: str | None = None, active: bool = True):
-    n = next(_seq)
-    return _add(OperatingMode(code=code or f"mode{n}", name=f"Mode {n}", active=active))
+def make_mode(**kwargs) -> OperatingMode:
+    return facility_factories.make_mode(**kwargs)
 
 
 def make_call(
@@ -127,3 +127,47 @@ def make_proposal(
         )
     db.session.flush()
     return proposal
+
+
+def add_proposal_objects(world, *, owner, other, actor) -> None:
+    """Give the permission-matrix World the proposal objects its rows name (tests/web/permission_matrix.py).
+
+    `owner` is the "user" persona: PI of `world.proposal`, a draft in `world.call` (open from a
+    day ago for 30 days, offering `world.instrument`) with a stored science case, a request, a
+    sample, dates, a co-proposer `world.co_proposer`, and a pending invitation to `other`'s
+    address (`world.invitation`, `world.invitation_token`). `actor` is a staff person.
+    """
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from app.core.db import utcnow
+    from app.proposals import services, storage
+    from app.proposals.models import DateConstraint, DateKind
+    from tests.pdfs import make_pdf
+
+    now = utcnow()
+    instrument = getattr(world, "instrument", None) or make_instrument()
+    world.call = make_call(
+        cycle=make_cycle(name="2090-P"),
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=30),
+        instruments=[instrument],
+    )
+    world.co_proposer = make_person(country_code="IT")
+    if getattr(owner, "institution_id", None) is None:
+        owner.institution_id = make_institution(country_code="CH").id
+    world.proposal = make_proposal(call=world.call, pi=owner, co_proposers=(world.co_proposer,), now=now)
+    data = make_pdf(1)
+    sha = hashlib.sha256(data).hexdigest()
+    world.proposal.science_case_key = storage.store(current_app.config["UPLOAD_DIR"], sha, data)
+    world.request = world.proposal.requests[0]
+    world.sample = world.proposal.samples[0]
+    world.date = DateConstraint(
+        kind=DateKind.PREFERRED, starts_on=world.call.cycle.starts_on, ends_on=world.call.cycle.starts_on
+    )
+    world.proposal.dates.append(world.date)
+    db.session.flush()
+    world.invitation, world.invitation_token = services.invite_member(
+        world.proposal.id, other.email, actor=owner, now=now
+    )

@@ -17,7 +17,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.core.db import utcnow
-from app.core.errors import DomainError, InvalidState, ValidationFailed
+from app.core.errors import Conflict, DomainError, InvalidState, PermissionDenied, ValidationFailed
 from app.core.permissions import require
 from app.facility.models import OperatingMode
 from app.proposals import permissions, queries, services, storage
@@ -228,15 +227,13 @@ def autosave(proposal_id: int):
             error=_(
                 "Your session expired. Nothing on this page is lost: log in again in another tab, then keep typing."
             ),
-        )
+        ), 401
     field = next((name for name in ("title", "abstract", "subject_area") if name in request.form), None)
     if field is None:
         return render_template("proposals/_saved.html", error=_("Nothing to save.")), 400
     try:
         services.update_proposal(proposal_id, {field: request.form[field]}, actor=current_user)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except (ValidationFailed, InvalidState) as exc:
         return render_template("proposals/_saved.html", error=explain(exc), field=field)
     return render_template("proposals/_saved.html", saved_at=utcnow(), field=field)
 
@@ -464,9 +461,7 @@ def _simple(proposal_id: int, call, done: str, *, then: str | None = None):
         return _session_expired_redirect(".edit", proposal_id=proposal_id)
     try:
         call()
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except (ValidationFailed, InvalidState, Conflict) as exc:
         flash(explain(exc), "danger")
     else:
         flash(done, "success")
@@ -504,7 +499,7 @@ def withdraw(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/clone")
 @login_required
 def clone(proposal_id: int):
-    services.get_visible_proposal(proposal_id, current_user)
+    require(permissions.is_team_member, current_user, services.get_visible_proposal(proposal_id, current_user))
     form = CloneForm()
     form.call_id.choices = [(c.id, c.title) for c in queries.list_open_calls()]
     if not form.validate_on_submit():
@@ -512,9 +507,7 @@ def clone(proposal_id: int):
         return redirect(url_for(".edit", proposal_id=proposal_id))
     try:
         result = services.clone_proposal(proposal_id, form.call_id.data, actor=current_user)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
+    except InvalidState as exc:
         flash(explain(exc), "danger")
         return redirect(url_for(".edit", proposal_id=proposal_id))
     flash(_("A new draft was made from the proposal."), "success")
@@ -548,7 +541,7 @@ def print_view(proposal_id: int):
 def invitation(token: str):
     """Opened from the e-mail. Without an account, log-in offers registration and comes back here."""
     form = ConfirmForm()
-    problem = None
+    problem, status = None, 200
     try:
         found = services.invitation_for_token(token)
     except InvalidState as exc:
@@ -556,16 +549,13 @@ def invitation(token: str):
     if form.validate_on_submit():
         try:
             proposal = services.accept_invitation(token, actor=current_user)
-        except DomainError as exc:
-            if exc.status == 404:
-                raise
+        except (InvalidState, Conflict, PermissionDenied) as exc:
             problem = explain(exc)
+            status = exc.status
         else:
             flash(_("Welcome to the team of %(title)s.", title=proposal.title or proposal.label), "success")
             return redirect(url_for(".edit", proposal_id=proposal.id))
-    return render_template(
-        "proposals/invitation.html", invitation=found, problem=problem, form=form
-    ), 200 if problem is None else 409
+    return render_template("proposals/invitation.html", invitation=found, problem=problem, form=form), status
 
 
 # --- staff --------------------------------------------------------------------------------
@@ -612,6 +602,13 @@ def call_proposals(call_id: int):
     )
 
 
+def _csv_safe(value):
+    """A typed title like "=HYPERLINK(…)" must stay text in a spreadsheet (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 @bp.get("/staff/calls/<int:call_id>/proposals.<any(csv, xlsx):fmt>")
 @login_required
 def export(call_id: int, fmt: str):
@@ -620,20 +617,15 @@ def export(call_id: int, fmt: str):
     filters = _filters(call_id)
     name = f"proposals-{call.cycle.name}-{call.route.value}"
     if fmt == "csv":
-
-        def rows():
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=queries.EXPORT_COLUMNS)
-            writer.writeheader()
-            yield "\ufeff" + buffer.getvalue()
-            for row in queries.export_rows(filters):
-                buffer.seek(0)
-                buffer.truncate()
-                writer.writerow(row)
-                yield buffer.getvalue()
-
+        # built in memory: a call has a few thousand proposals at most (a few MB), and a
+        # streamed response would outlive the request's database session
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # Excel reads UTF-8 only with a BOM
+        writer = csv.DictWriter(buffer, fieldnames=queries.EXPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: _csv_safe(v) for k, v in row.items()} for row in queries.export_rows(filters))
         return Response(
-            stream_with_context(rows()),
+            buffer.getvalue(),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
