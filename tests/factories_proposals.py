@@ -35,7 +35,7 @@ DURING = datetime(2026, 9, 15, 9, 0, tzinfo=UTC)
 
 def _add(obj):
     db.session.add(obj)
-    db.session.flush()
+    db.session.commit()  # the test's savepoint: a refused use case rolls back to here, not further
     return obj
 
 
@@ -48,7 +48,9 @@ def make_person(*, country_code: str | None = "FR", institution: Institution | N
     """A user with an institution (needed for a complete proposal)."""
     if institution is None and country_code is not None:
         institution = make_institution(country_code=country_code)
-    return make_user(institution_id=institution.id if institution else None, **kwargs)
+    user = make_user(institution_id=institution.id if institution else None, **kwargs)
+    db.session.commit()  # see _add
+    return user
 
 
 def make_cycle(*, name: str | None = None, starts_on=date(2027, 1, 15), ends_on=date(2027, 6, 30)) -> Cycle:
@@ -125,7 +127,7 @@ def make_proposal(
         proposal.samples.append(
             Sample(name="Pt/CeO2", formula="Pt/CeO2", form=SampleForm.POWDER, quantity="50 mg", hazards=[Hazard.NONE])
         )
-    db.session.flush()
+    db.session.commit()  # see _add
     return proposal
 
 

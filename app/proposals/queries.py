@@ -60,15 +60,21 @@ def list_my_proposals(user_id: int) -> list[Proposal]:
 def previous_collaborators(user_id: int, *, limit: int = 20) -> list[User]:
     """People who were on a team with this person, most frequent first (invitation suggestions)."""
     mine = select(ProposalMember.proposal_id).where(ProposalMember.user_id == user_id)
-    rows = db.session.execute(
-        select(User, func.count(ProposalMember.id).label("n"))
-        .join(ProposalMember, ProposalMember.user_id == User.id)
-        .where(ProposalMember.proposal_id.in_(mine), User.id != user_id, User.active.is_(True))
-        .group_by(User.id)
-        .order_by(func.count(ProposalMember.id).desc(), User.name)
-        .limit(limit)
-    ).all()
-    return [row[0] for row in rows]
+    counts = (
+        select(ProposalMember.user_id, func.count().label("n"))
+        .where(ProposalMember.proposal_id.in_(mine), ProposalMember.user_id != user_id)
+        .group_by(ProposalMember.user_id)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(counts, counts.c.user_id == User.id)
+            .where(User.active.is_(True))
+            .order_by(counts.c.n.desc(), User.name)
+            .limit(limit)
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,7 +88,7 @@ def test_submit_before_the_call_opens_is_refused():
 def test_submit_with_missing_items_lists_every_one_and_keeps_the_draft():
     proposal = make_proposal(complete=False, pi=make_person(country_code=None))
     proposal.title = "Half written"
-    db.session.flush()
+    db.session.commit()
     with pytest.raises(InvalidState) as info:
         services.submit_proposal(proposal.id, actor=proposal.pi.user, now=DURING)
     assert info.value.code == "proposal_incomplete"
@@ -111,9 +111,9 @@ def test_submit_checks_request_limits_and_instruments_offered():
     proposal = make_proposal(call=call)
     proposal.requests[0].shifts = 12
     proposal.requests.append(BeamtimeRequest(instrument=dropped, shifts=3, justification="x"))
-    db.session.flush()
+    db.session.commit()
     call.instruments.remove(call.offer(dropped.id))  # the user office withdrew the offer
-    db.session.flush()
+    db.session.commit()
     with pytest.raises(InvalidState) as info:
         services.submit_proposal(proposal.id, actor=proposal.pi.user, now=DURING)
     items = info.value.params["items"]
@@ -204,7 +204,7 @@ def test_clone_into_a_new_call_drops_requests_for_instruments_not_offered():
     kept, gone = make_instrument(), make_instrument()
     old = make_proposal(call=make_call(instruments=[kept, gone]))
     old.requests.append(BeamtimeRequest(instrument=gone, shifts=3, justification="y"))
-    db.session.flush()
+    db.session.commit()
     services.submit_proposal(old.id, actor=old.pi.user, now=DURING)
     later = datetime(2027, 3, 1, tzinfo=UTC)
     new_call = make_call(instruments=[kept], opens_at=later, closes_at=later + timedelta(days=30))

@@ -21,7 +21,7 @@ from tests.factories_proposals import (
 
 
 def mails_to(address):
-    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipients.contains(address))).all()
+    return [m for m in db.session.scalars(select(OutboxMessage)) if address in m.recipients]
 
 
 def invite(proposal, email, now=DURING):
@@ -136,7 +136,7 @@ def test_one_reminder_before_expiry_however_often_the_job_runs():
     assert services.send_invitation_reminders(now=almost) == 1
     assert services.send_invitation_reminders(now=almost + timedelta(hours=1)) == 0
     invitation.reminded_at = None  # even if the row forgot, the idempotency key remembers
-    db.session.flush()
+    db.session.commit()
     assert services.send_invitation_reminders(now=almost + timedelta(hours=2)) == 0
     assert len(mails_to("slow@example.org")) == 2  # the invitation and one reminder
 
@@ -152,7 +152,7 @@ def test_snapshot_follows_a_move_before_the_close_and_not_after():
 
     # moves before the close: the snapshot follows (at the next edit, and at the close anyway)
     mover.institution_id = make_institution(country_code="ES").id
-    db.session.flush()
+    db.session.commit()
     db.session.expire(mover, ["institution"])
     services.open_and_close_calls(now=CLOSES + timedelta(minutes=1))
     member = proposal.member(mover.id)
@@ -161,7 +161,7 @@ def test_snapshot_follows_a_move_before_the_close_and_not_after():
 
     # moves after the close: history stays as it was
     mover.institution_id = make_institution(country_code="US").id
-    db.session.flush()
+    db.session.commit()
     db.session.expire(mover, ["institution"])
     services.open_and_close_calls(now=CLOSES + timedelta(days=2))
     services.refresh_snapshot(proposal, now=CLOSES + timedelta(days=2))
@@ -172,7 +172,7 @@ def test_snapshot_refreshed_by_an_edit_while_open():
     proposal = make_proposal()
     pi = proposal.pi.user
     pi.institution_id = make_institution(country_code="JP").id
-    db.session.flush()
+    db.session.commit()
     db.session.expire(pi, ["institution"])
     services.update_proposal(proposal.id, {"title": "Edited"}, actor=pi, now=DURING)
     assert proposal.pi.country_code == "JP"
