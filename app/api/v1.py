@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from flask_babel import get_locale
 from flask_smorest import Blueprint as ApiBlueprint
+from marshmallow import RAISE
 
 from app.accounts import queries as accounts_queries
 from app.api.auth import bearer_user, token_required
@@ -32,7 +33,8 @@ def me():
 
 
 @countries_bp.get("/countries")
-@countries_bp.arguments(CountryQuerySchema, location="query", as_kwargs=True)
+# unknown=RAISE: a misspelt filter (`?gruop=`) is refused with a 422 naming it, not ignored
+@countries_bp.arguments(CountryQuerySchema, location="query", as_kwargs=True, unknown=RAISE)
 @countries_bp.response(200, CountrySchema(many=True))
 @countries_bp.alt_response(401, schema=ApiErrorSchema, description="No usable token")
 @countries_bp.alt_response(422, schema=ApiErrorSchema, description="Unknown country group (field: group)")

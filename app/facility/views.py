@@ -621,6 +621,7 @@ def _render_capacity(cycle, *, failed: tuple[int, OverrideForm] | None = None, s
         forms=forms,
         clear_form=ConfirmForm(),
         partitions=queries.partitions(),
+        pct=lambda value: f"{value.normalize():f}",
     ), status
 
 

@@ -79,7 +79,12 @@ def _configure(state) -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    if not target:
+    """A local path to go back to after log-in, or None.
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so a backslash or a
+    space anywhere could lead off the site: such targets are refused like `//evil.example`.
+    """
+    if not target or "\\" in target or any(ch.isspace() or ord(ch) < 32 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
