@@ -26,6 +26,7 @@ from flask_login import current_user, login_required
 from app.core.db import utcnow
 from app.core.errors import Conflict, DomainError, InvalidState, PermissionDenied, ValidationFailed
 from app.core.permissions import require
+from app.extensions import login_manager
 from app.facility.models import OperatingMode
 from app.proposals import permissions, queries, services, storage
 from app.proposals.forms import (
@@ -222,6 +223,8 @@ def autosave(proposal_id: int):
     """htmx: save one field; answers a small status fragment (never a redirect to log in,
     so the text on the page stays where it is)."""
     if not current_user.is_authenticated:
+        if not request.headers.get("HX-Request"):
+            return login_manager.unauthorized()
         return render_template(
             "proposals/_saved.html",
             error=_(

@@ -120,7 +120,9 @@ MESSAGES: dict[str, Any] = {
     "proposal_status_move": _l("A proposal cannot go from %(current)s to %(target)s."),
     "pdf_empty": _l("The file is empty. Choose the PDF of your science case."),
     "pdf_too_large": _l("The file is %(size_mb)s MB; the science case may be at most %(maximum_mb)s MB."),
-    "pdf_wrong_type": _l("This file is a %(kind)s file, not a PDF (whatever its name says). Export your science case as PDF."),
+    "pdf_wrong_type": _l(
+        "This file is a %(kind)s file, not a PDF (whatever its name says). Export your science case as PDF."
+    ),
     "pdf_not_pdf": _l("This file is not a PDF (whatever its name says). Export your science case as PDF."),
     "pdf_malformed": _l("This PDF is damaged and cannot be read. Export it again and upload the new file."),
     "pdf_encrypted": _l("This PDF is protected by a password. Upload a copy without a password."),
@@ -142,12 +144,16 @@ MESSAGES: dict[str, Any] = {
     "call_has_proposals": _l("Proposals were already submitted to this call: its cycle and route stay as they are."),
     "call_closed": _l("The call closed at %(closed_at)s. Your proposal is kept as it is."),
     "call_not_open": _l("The call opens at %(opens_at)s. Your draft is kept; submit it then."),
-    "rapid_access_locked": _l("A rapid-access proposal is reviewed as soon as it is submitted: it cannot be changed any more."),
+    "rapid_access_locked": _l(
+        "A rapid-access proposal is reviewed as soon as it is submitted: it cannot be changed any more."
+    ),
     "proposal_not_editable": _l("A proposal in the state %(status)s cannot be changed."),
     "proposal_not_draft": _l("A proposal in the state %(status)s cannot be submitted."),
     "proposal_incomplete": _l("Before you can submit, complete the %(count)s items listed. Your draft is saved."),
     "field_unknown": _l("Unknown field %(field)s."),
-    "science_case_required_after_submission": _l("A submitted proposal keeps its science case: upload a new PDF to replace it."),
+    "science_case_required_after_submission": _l(
+        "A submitted proposal keeps its science case: upload a new PDF to replace it."
+    ),
     "missing_title": _l("Give the proposal a title."),
     "missing_abstract": _l("Write the abstract."),
     "missing_subject_area": _l("Choose the subject area."),
@@ -172,7 +178,7 @@ MESSAGES: dict[str, Any] = {
     "operating_mode_unknown": _l("Choose an operating mode from the list."),
     "submitted_needs_request": _l("A submitted proposal keeps at least one request."),
     "submitted_needs_sample": _l("A submitted proposal keeps at least one sample."),
-    "hazards_none_and_others": _l("\"None\" cannot be ticked together with a hazard."),
+    "hazards_none_and_others": _l('"None" cannot be ticked together with a hazard.'),
     "risk_group_required": _l("Give the biological risk group (1 to 4)."),
     "dates_out_of_order": _l("The end is before the start."),
     "date_outside_cycle": _l("Choose dates inside the cycle (%(starts_on)s to %(ends_on)s)."),
@@ -185,8 +191,12 @@ MESSAGES: dict[str, Any] = {
     "team_full": _l("A team has at most %(maximum)s people (invitations included)."),
     "invitation_revoked": _l("This invitation was withdrawn by the principal investigator."),
     "invitation_used": _l("This invitation has already been accepted."),
-    "invitation_expired": _l("This invitation expired at %(expired_at)s. Ask the principal investigator to invite you again."),
-    "invitation_wrong_person": _l("This invitation was sent to %(email)s. Log in with that address, or ask for an invitation to yours."),
+    "invitation_expired": _l(
+        "This invitation expired at %(expired_at)s. Ask the principal investigator to invite you again."
+    ),
+    "invitation_wrong_person": _l(
+        "This invitation was sent to %(email)s. Log in with that address, or ask for an invitation to yours."
+    ),
     "not_a_member": _l("Choose a member of the team."),
     "already_pi": _l("This person is already the principal investigator."),
     "pi_cannot_leave": _l("The principal investigator hands the role over before leaving the team."),

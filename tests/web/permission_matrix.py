@@ -332,7 +332,5 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("proposals.staff_calls", "GET"): Entry(allow(STAFF, "director")),
     ("proposals.call_proposals", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id}),
-    ("proposals.export", "GET"): Entry(
-        allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id, "fmt": "csv"}
-    ),
+    ("proposals.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id, "fmt": "csv"}),
 }

@@ -85,7 +85,9 @@ def test_autosave_saves_one_field_and_refuses_with_the_reason(client, ctx, draft
 
 def test_autosave_after_the_session_expired_says_so_and_never_redirects(client, draft):
     proposal_id, _pi = draft
-    response = client.post(f"/proposals/{proposal_id}/autosave", data={"abstract": "Lost?"})
+    response = client.post(
+        f"/proposals/{proposal_id}/autosave", data={"abstract": "Lost?"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 401  # htmx leaves the field alone; autosave.js shows the message
     assert b"session expired" in response.data
 
