@@ -65,7 +65,8 @@ MATCH_POINTS = 100
 SLOT_VALUE = 1000
 LOAD_PENALTY = 300
 DEFAULT_TOLERANCE = 0.10
-# Calibrated on this kind of machine (2 cores): one deterministic unit ≈ 1–2 s of wall time.
+# Measured here (2 shared cores, 2,000 × 60): a deterministic limit of 2 took ~5 s of wall time in
+# all, 5 took ~15 s. Not yet calibrated carefully; the wall limit is only a safety net.
 DEFAULT_DETERMINISTIC_LIMIT = 10.0
 DEFAULT_WALL_LIMIT = 60.0
 
