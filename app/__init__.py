@@ -80,6 +80,9 @@ def _register_domains(app: Flask) -> None:
     from app.proposals import services as _proposals_services  # noqa: F401 - tables, settings, subscribers
 
     permissions.register(proposals_permissions)
+    # reviews domain: registered here
+    from app.reviews import services as _reviews_services  # noqa: F401 - tables, settings, slots
+
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)

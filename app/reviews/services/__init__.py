@@ -1,0 +1,27 @@
+"""Use cases of the reviews domain: the only code here that changes state.
+
+    review       starting the review of a call, technical reviews
+    panels       panels, expertise, bids, assignment (automatic, override, conflicts), reviews
+    meeting      the ranking and the chair's decisions
+    allocation   awards within capacity, decisions staged, signed off, released; withdrawal
+
+Everything is re-exported here: callers write `services.submit_review(...)`.
+"""
+
+from app.reviews import models as _models  # noqa: F401 - tables
+from app.reviews.services.decisions import *  # noqa: F403
+from app.reviews.services.grading import *  # noqa: F403
+from app.reviews.services.review import *  # noqa: F403
+
+
+def _register() -> None:
+    """Fill the proposals domain's readers slot: assigned reviewers and instrument scientists
+    may read a proposal (the proposals domain never imports reviews)."""
+    from app.core import events
+    from app.proposals.permissions import READERS_SLOT
+    from app.reviews.permissions import can_read_proposal_for_review
+
+    events.fill_slot(READERS_SLOT, can_read_proposal_for_review)
+
+
+_register()
