@@ -217,19 +217,12 @@ def following_cycle_names(cycle: Cycle, count: int) -> list[str]:
 
     Raises: InvalidState (long_term_cycles_unknown) when neither gives enough names.
     """
-    later = [c.name for c in facility_queries.list_cycles() if c.starts_on > cycle.starts_on]
-    later.sort(key=lambda name: next(c.starts_on for c in facility_queries.list_cycles() if c.name == name))
-    names = later[:count]
-    match = re.fullmatch(r"(\d{4})-(I|II|III|IV)", (names[-1] if names else cycle.name))
+    cycles = facility_queries.list_cycles()
+    names = [c.name for c in sorted(cycles, key=lambda c: c.starts_on) if c.starts_on > cycle.starts_on][:count]
+    pattern = re.compile(r"(\d{4})-(I|II|III|IV)")
+    match = pattern.fullmatch(names[-1] if names else cycle.name)
     if len(names) < count and match:
-        per_year = max(
-            [
-                _ROMAN.index(m.group(2)) + 1
-                for c in facility_queries.list_cycles()
-                if (m := re.fullmatch(r"\d{4}-(I|II|III|IV)", c.name))
-            ]
-            + [2]
-        )
+        per_year = max([_ROMAN.index(m.group(2)) + 1 for c in cycles if (m := pattern.fullmatch(c.name))] + [2])
         year, index = int(match.group(1)), _ROMAN.index(match.group(2))
         while len(names) < count:
             index += 1
