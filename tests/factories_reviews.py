@@ -13,7 +13,7 @@ from app.extensions import db
 from app.facility.models import CapacityOverride
 from app.proposals.models import BeamtimeRequest, SubjectArea
 from app.proposals.status import ProposalStatus
-from app.reviews.models import Panel
+from app.reviews.models import Award, Decision, Panel, TechnicalReview
 from tests import factories_facility as facility_factories
 from tests import factories_proposals as fp
 from tests.factories import make_user
@@ -97,3 +97,52 @@ def add_request(proposal, instrument, shifts: int, *, cycles: int = 1) -> Beamti
     proposal.requests.append(request)
     db.session.commit()
     return request
+
+
+def add_review_objects(world, *, owner, actor) -> None:
+    """Give the permission-matrix World the review objects its rows name (tests/web/permission_matrix.py).
+
+    A closed call `world.review_call` (cycle 2091-I, offering `world.instrument`, capacity 20)
+    with one submitted chemistry proposal `world.review_proposal` whose PI is `owner` ("user");
+    its review started (`world.technical_review`), the chemistry panel `world.panel` with the
+    "reviewer" persona as reviewer and the "panel_chair" persona as chair (roles scoped to the
+    panel's real id), the reviewer assigned (`world.assignment`); the allocation run
+    (`world.award`, a staged `world.decision`, not released: the PI may not see it yet).
+    The "instrument_scientist" persona also gets `world.instrument` as scope.
+    """
+    from datetime import date, timedelta
+
+    from app.core.db import utcnow
+    from app.facility import services as facility_services
+    from app.reviews import services
+
+    now = utcnow()
+    world.panel = make_panel(name="Matrix chemistry panel")
+    for persona, role, scope in (
+        ("reviewer", Role.REVIEWER, world.panel.id),
+        ("panel_chair", Role.PANEL_CHAIR, world.panel.id),
+        ("instrument_scientist", Role.INSTRUMENT_SCIENTIST, world.instrument.id),
+    ):
+        if not world.users[persona].has_role(role, scope):  # the persona's own scope may be that id
+            grant(world.users[persona], role, scope)
+    cycle = fp.make_cycle(name="2091-I", starts_on=date(2091, 3, 1), ends_on=date(2091, 7, 31))
+    world.review_call = fp.make_call(
+        cycle=cycle,
+        opens_at=now - timedelta(days=60),
+        closes_at=now - timedelta(days=1),
+        instruments=[world.instrument],
+    )
+    proposal = fp.make_proposal(call=world.review_call, pi=owner, now=now - timedelta(days=30))
+    world.review_proposal = submitted(proposal, number=1, at=now - timedelta(days=20))
+    facility_services.set_capacity_override(cycle.id, world.instrument.id, shifts=20, reason="matrix", actor=actor)
+    services.start_review(world.review_call.id, actor=actor, now=now)
+    world.technical_review = db.session.scalar(
+        db.select(TechnicalReview).where(TechnicalReview.proposal_id == proposal.id)
+    )
+    world.assignment = services.override_assignment(
+        proposal.id, world.users["reviewer"].id, reason="matrix", actor=actor, now=now
+    )
+    services.run_allocation(world.review_call.id, actor=actor, now=now)
+    world.award = db.session.scalar(db.select(Award).where(Award.proposal_id == proposal.id))
+    world.decision = db.session.get(Decision, proposal.id)
+    db.session.commit()

@@ -352,3 +352,38 @@ def released_decision(proposal_id: int, now: datetime) -> Decision | None:
     if decision is None or decision.released_at is None or decision.released_at > now:
         return None
     return decision
+
+
+def find_panel_decision(proposal_id: int) -> PanelDecision | None:
+    return db.session.get(PanelDecision, proposal_id)
+
+
+def closed_calls(now: datetime) -> list[Call]:
+    """Calls that have closed (their review may start), newest first."""
+    return list(db.session.scalars(select(Call).where(Call.closes_at <= now).order_by(Call.closes_at.desc())))
+
+
+def call_reviews_by_call() -> dict[int, CallReview]:
+    return {r.call_id: r for r in db.session.scalars(select(CallReview))}
+
+
+def pi_history(proposal: Proposal) -> list[Proposal]:
+    """The PI's earlier handed-in proposals (reviewers see them and their outcome)."""
+    pi = proposal.pi
+    if pi is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .join(ProposalMember, ProposalMember.proposal_id == Proposal.id)
+            .where(
+                ProposalMember.user_id == pi.user_id,
+                ProposalMember.role == "pi",
+                Proposal.id != proposal.id,
+                Proposal.status != ProposalStatus.DRAFT,
+                Proposal.submitted_at < (proposal.submitted_at or proposal.created_at),
+            )
+            .order_by(Proposal.submitted_at.desc())
+            .limit(20)
+        )
+    )

@@ -1,15 +1,16 @@
 """Use cases of the reviews domain: the only code here that changes state.
 
-    review       starting the review of a call, technical reviews
-    panels       panels, expertise, bids, assignment (automatic, override, conflicts), reviews
-    meeting      the ranking and the chair's decisions
-    allocation   awards within capacity, decisions staged, signed off, released; withdrawal
+    review       starting the review of a call, technical reviews, panels, expertise, bids
+    grading      assignment (automatic, override, conflicts declared and replaced), reviews
+    decisions    the panel meeting, allocation, decisions staged / signed off / released, withdrawal
+    exports      ranking and allocation rows (no reviewer names), small shared reads
 
 Everything is re-exported here: callers write `services.submit_review(...)`.
 """
 
 from app.reviews import models as _models  # noqa: F401 - tables
 from app.reviews.services.decisions import *  # noqa: F403
+from app.reviews.services.exports import *  # noqa: F403
 from app.reviews.services.grading import *  # noqa: F403
 from app.reviews.services.review import *  # noqa: F403
 

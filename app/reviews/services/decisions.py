@@ -29,7 +29,9 @@ from app.reviews.models import Award, CallReview, Decision, Outcome, Panel, Pane
 from app.reviews.services.review import MINIMUM_AWARD, RESERVE_THRESHOLD, STOP_AT_FIRST, WINDOW_YEARS, integer, text
 
 __all__ = [
+    "Meeting",
     "MeetingRow",
+    "following_cycle_names",
     "chair_for",
     "edit_award",
     "meeting",

@@ -35,6 +35,7 @@ __all__ = [
     "PER_PROPOSAL",
     "WINDOW_YEARS",
     "create_panel",
+    "get_visible_technical_review",
     "place_bid",
     "set_expertise",
     "start_review",
