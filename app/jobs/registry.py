@@ -112,3 +112,14 @@ def _release_decisions() -> None:
 
 
 register_periodic(Periodic("reviews.release_decisions", _release_decisions, seconds=300))
+
+
+def _review_reminders() -> None:
+    from app.reviews.services import send_review_reminders
+
+    queued = send_review_reminders()
+    if queued:
+        log.info("reviews: %s review reminder(s) queued", queued)
+
+
+register_periodic(Periodic("reviews.reminders", _review_reminders, cron={"minute": 41}))

@@ -14,7 +14,7 @@ from app.core.errors import Conflict, InvalidState, NotFound, PermissionDenied, 
 from app.core.models import OutboxMessage
 from app.extensions import db
 from app.proposals.status import ProposalStatus
-from app.reviews import services
+from app.reviews import queries, services
 from app.reviews.models import (
     AssignmentSource,
     AssignmentState,
@@ -203,3 +203,18 @@ def test_panels_keep_subject_areas_apart_and_name_a_deputy_among_reviewers():
         actor=setup.staff,
     )
     assert setup.panel.deputy_chair_id == setup.reviewers[0].id
+
+
+def test_one_reminder_per_open_assignment_before_the_deadline():
+    from datetime import timedelta
+
+    setup = _started(reviewers=2, proposals=1)
+    a = services.override_assignment(setup.proposals[0].id, setup.reviewers[0].id, reason="r", actor=setup.staff)
+    b = services.override_assignment(setup.proposals[0].id, setup.reviewers[1].id, reason="r", actor=setup.staff)
+    services.submit_review(b.id, grade=3, comment_for_panel="ok", actor=setup.reviewers[1])
+    deadline = queries.find_call_review(setup.call.id).review_deadline_at
+    assert services.send_review_reminders(now=deadline - timedelta(days=5)) == 0
+    assert services.send_review_reminders(now=deadline - timedelta(days=2)) == 1
+    assert services.send_review_reminders(now=deadline - timedelta(days=1)) == 0
+    reminders = db.session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("review-reminder:%")))
+    assert [m.recipients for m in reminders] == [[a.reviewer.email]]

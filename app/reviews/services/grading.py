@@ -35,6 +35,7 @@ __all__ = [
     "override_assignment",
     "remove_assignment",
     "run_assignment",
+    "send_review_reminders",
     "submit_review",
     "visible_other_reviews",
 ]
@@ -315,3 +316,49 @@ def visible_other_reviews(assignment_id: int, actor: Any) -> list[Review]:
     row = get_assignment_to_grade(assignment_id, actor)
     require(permissions.can_see_other_reviews, actor, row)
     return queries.other_reviews(row)
+
+
+REMINDER_DAYS_BEFORE = 3
+
+
+@transactional
+def send_review_reminders(*, now: datetime | None = None) -> int:
+    """The job: one reminder per open assignment, once its call's review deadline is less
+    than three days away (an idempotency key keeps it to one). Returns how many were queued."""
+    from datetime import timedelta
+
+    from flask_babel import lazy_gettext as _l
+
+    from app.core import outbox
+    from app.reviews.models import CallReview
+
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(CallReview).where(
+            CallReview.review_deadline_at.is_not(None),
+            CallReview.review_deadline_at > now,
+            CallReview.review_deadline_at <= now + timedelta(days=REMINDER_DAYS_BEFORE),
+            CallReview.allocated_at.is_(None),
+        )
+    ).all()
+    queued = 0
+    for review in due:
+        proposal_ids = [d.proposal_id for d in queries.panel_decisions(review.call_id)]
+        for row in queries.assignments_for(proposal_ids):
+            if row.state != AssignmentState.ASSIGNED:
+                continue
+            sent = outbox.enqueue(
+                row.reviewer.email,
+                str(_l("Reminder: a review is due")),
+                str(
+                    _l(
+                        "Your review of proposal %(ref)s is due by %(deadline)s.",
+                        ref=row.proposal.reference,
+                        deadline=review.review_deadline_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    )
+                ),
+                idempotency_key=f"review-reminder:{row.id}",
+                now=now,
+            )
+            queued += sent is not None
+    return queued
