@@ -171,6 +171,29 @@ def check_browser_versions() -> str:
     return f"playwright {installed_pw}, {chromium_text}"
 
 
+def _playwright_bundled_chromium() -> str:
+    """The Chromium version this Playwright release was built against (information only: the
+    suite drives Debian's build, and compares majors against the pin note)."""
+    import json
+
+    import playwright
+
+    browsers = Path(playwright.__file__).parent / "driver" / "package" / "browsers.json"
+    try:
+        entries = json.loads(browsers.read_text())["browsers"]
+        return next(b["browserVersion"] for b in entries if b["name"] == "chromium")
+    except (OSError, KeyError, StopIteration, ValueError):
+        return "unknown"
+
+
+def pytest_report_header(config):
+    try:
+        versions = check_browser_versions()
+    except RuntimeError as exc:
+        versions = str(exc)
+    return f"e2e: {versions}; Playwright's own build targets Chromium {_playwright_bundled_chromium()}"
+
+
 @pytest.fixture(scope="session")
 def browser():
     try:
