@@ -55,7 +55,7 @@ def test_login_and_home_are_usable_at_375_px(page, demo, at_375, log_in):
     at_375(page)
 
 
-def test_staff_sends_the_outbox_and_watches_the_job_finish(page, demo, axe, log_in):
+def test_staff_sends_the_outbox_and_watches_the_job_finish(page, demo, axe, at_375, log_in):
     log_in(page, demo_email("admin"), DEMO_PASSWORD)
     page.get_by_role("link", name="E-mail outbox").click()
     expect(page.get_by_role("heading", name="E-mail outbox")).to_be_visible()
@@ -72,5 +72,8 @@ def test_staff_sends_the_outbox_and_watches_the_job_finish(page, demo, axe, log_
     expect(page.locator("#job-progress dd").first).to_have_text(str(len(DEMO_LOGINS)))
     axe(page)
 
+    at_375(page)
+
     page.goto("/admin/outbox")
     expect(page.get_by_text(f"sent: {len(DEMO_LOGINS)}")).to_be_visible()
+    at_375(page)
