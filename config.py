@@ -49,6 +49,10 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per hour")
+    RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per hour")
+    #: absolute links in e-mails (verification, password reset) start with this; set it in production
+    BASE_URL = os.environ.get("BASE_URL")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -100,6 +104,8 @@ class TestingConfig(Config):
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "127.0.0.1"
     LOGIN_RATE_LIMIT = "1000 per minute"
+    REGISTER_RATE_LIMIT = "1000 per minute"
+    RESET_RATE_LIMIT = "1000 per minute"
     PASSWORD_HASH_FAST = True
 
 

@@ -70,7 +70,16 @@ def _register_domains(app: Flask) -> None:
 
     permissions.register(accounts_permissions)
     # facility domain: registered here
+    from app.facility import permissions as facility_permissions
+    from app.facility import views as facility_views
+
+    permissions.register(facility_permissions)
+    facility_views.init_app(app)  # UI time zone and facility name from the facility settings
     # proposals domain: registered here
+    from app.proposals import permissions as proposals_permissions
+    from app.proposals import services as _proposals_services  # noqa: F401 - tables, settings, subscribers
+
+    permissions.register(proposals_permissions)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -78,7 +87,11 @@ def _register_domains(app: Flask) -> None:
     app.register_blueprint(web_views.bp)
     app.register_blueprint(accounts_views.bp)
     # facility blueprints: registered here
+    app.register_blueprint(facility_views.bp)
     # proposals blueprints: registered here
+    from app.proposals import views as proposals_views
+
+    app.register_blueprint(proposals_views.bp)
     api.init_app(app)
 
 

@@ -1,9 +1,10 @@
-"""Benchmarks (BENCHMARKS.md): ratios against a baseline measured in the same run.
+"""Benchmarks (BENCHMARKS.md): each reports a ratio to a baseline measured in the same run.
 
     python -m bench --size S|M|L [names…]
 
 See bench/README.md. Each benchmark module registers itself with `bench.core.benchmark`;
-`MODULES` lists them in the order they run.
+`MODULES` lists the ones the runner imports, in the order they run. (bench/allocation.py, B11,
+still runs on its own: `python -m bench.allocation`.)
 """
 
 MODULES = ["bench.http_floor"]

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.demo import DEMO_LOGINS, DEMO_PASSWORD  # noqa: E402 - after the path is set
+from app.demo.people import DEMO_LOGINS, DEMO_PASSWORD  # noqa: E402 - after the path is set
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    admin_email = next(email for label, email, _roles in DEMO_LOGINS if label == "admin")
+    admin_email = next(email for label, email, *_ in DEMO_LOGINS if label == "admin")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:5000")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))

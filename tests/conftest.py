@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
+pytest_plugins = ["tests.smtp_sink"]
+
 settings.register_profile(
     "ci",
     max_examples=50,

@@ -5,7 +5,16 @@ from __future__ import annotations
 import factory
 
 from app.accounts import passwords
-from app.accounts.models import ApiToken, Role, RoleAssignment, User
+from app.accounts.models import (
+    ApiToken,
+    CountryGroup,
+    CountryGroupMember,
+    Institution,
+    InstitutionKind,
+    Role,
+    RoleAssignment,
+    User,
+)
 from app.core.db import utcnow
 from app.extensions import db
 
@@ -39,6 +48,28 @@ class UserFactory(_Base):
             db.session.flush()
 
 
+class InstitutionFactory(_Base):
+    class Meta:
+        model = Institution
+
+    name = factory.Sequence(lambda n: f"Institute of Examples {n}")
+    kind = InstitutionKind.UNIVERSITY
+    country_code = "FR"
+    reviewed_at = factory.LazyFunction(utcnow)
+
+
+def make_institution(**kwargs) -> Institution:
+    return InstitutionFactory(**kwargs)
+
+
+def make_country_group(name: str = "Members", codes: tuple[str, ...] = ("CH", "FR"), **kwargs) -> CountryGroup:
+    group = CountryGroup(name=name, description=kwargs.pop("description", ""), **kwargs)
+    group.members = [CountryGroupMember(country_code=c) for c in codes]
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
 def make_user(**kwargs) -> User:
     return UserFactory(**kwargs)
 
@@ -48,4 +79,13 @@ def login(client, user: User, password: str = PASSWORD):
     return client.post("/login", data={"email": user.email, "password": password}, follow_redirects=False)
 
 
-__all__ = ["ApiToken", "PASSWORD", "UserFactory", "login", "make_user"]
+__all__ = [
+    "ApiToken",
+    "PASSWORD",
+    "InstitutionFactory",
+    "UserFactory",
+    "login",
+    "make_country_group",
+    "make_institution",
+    "make_user",
+]

@@ -24,8 +24,9 @@ class Country:
 
 @cache
 def _all() -> dict[str, Country]:
-    found = {c.alpha_2: Country(c.alpha_2, getattr(c, "common_name", None) or c.name, c.numeric)
-             for c in pycountry.countries}
+    found = {
+        c.alpha_2: Country(c.alpha_2, getattr(c, "common_name", None) or c.name, c.numeric) for c in pycountry.countries
+    }
     for code, (name, numeric) in EXTRA.items():
         found[code] = Country(code, name, numeric)
     return found

@@ -1,4 +1,5 @@
-"""People, roles with scope, personal access tokens."""
+"""People, roles with scope, personal access tokens, external identities; institutions and
+country groups (the reference data people are counted by)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import str_enum, utcnow
@@ -30,6 +31,75 @@ FACILITY_ROLES = frozenset({Role.USER_OFFICE, Role.ACCESS_APPROVER, Role.SAFETY_
 SCOPED_ROLES = {Role.REVIEWER: "panel", Role.PANEL_CHAIR: "panel", Role.INSTRUMENT_SCIENTIST: "instrument"}
 
 
+class InstitutionKind(enum.StrEnum):
+    UNIVERSITY = "university"
+    RESEARCH_INSTITUTE = "research_institute"
+    INTERNATIONAL_ORGANISATION = "international_organisation"
+    FACILITY = "facility"  # the facility itself
+    COMPANY = "company"
+
+
+class Institution(db.Model):
+    """Where people work. Statistics count people by their institution's country."""
+
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[InstitutionKind] = mapped_column(str_enum(InstitutionKind))
+    #: ISO 3166-1 alpha-2 (or XK); may be empty only for international organisations
+    country_code: Mapped[str | None] = mapped_column(String(2), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id", ondelete="SET NULL"), index=True)
+    #: Research Organization Registry id, canonical form "05a28rw58"
+    ror_id: Mapped[str | None] = mapped_column(String(9), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: None while a proposal made at registration waits for the user office's look
+    reviewed_at: Mapped[datetime | None]
+
+    parent: Mapped[Institution | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Institution]] = relationship(back_populates="parent")
+
+    __table_args__ = (
+        CheckConstraint("country_code IS NOT NULL OR kind = 'international_organisation'", name="country_required"),
+        Index("ix_institutions_name_lower", func.lower(name)),
+    )
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Institution {self.id} {self.name!r} {self.country_code}>"
+
+
+class CountryGroup(db.Model):
+    """A named set of countries (members, associates, EU, "needs security approval"…)."""
+
+    __tablename__ = "country_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[CountryGroupMember]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CountryGroupMember.country_code"
+    )
+
+    __table_args__ = (Index("uq_country_groups_name_lower", func.lower(name), unique=True),)
+
+    @property
+    def codes(self) -> list[str]:
+        return [m.country_code for m in self.members]
+
+
+class CountryGroupMember(db.Model):
+    __tablename__ = "country_group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("country_groups.id", ondelete="CASCADE"), primary_key=True)
+    country_code: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -44,6 +114,16 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     #: bumped on password change or account closure: invalidates sessions and "remember me"
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"), index=True)
+    #: canonical "0000-0002-1825-0097"
+    orcid: Mapped[str | None] = mapped_column(String(19), unique=True)
+    privacy_accepted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    institution: Mapped[Institution | None] = relationship(lazy="joined")
+    external_identities: Mapped[list[ExternalIdentity]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user",
@@ -61,6 +141,14 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
     def has_role(self, role: Role, scope_id: int | None = None) -> bool:
         for assignment in self.roles:
@@ -116,3 +204,20 @@ class ApiToken(db.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or now < self.expires_at
+
+
+class ExternalIdentity(db.Model):
+    """A federated login subject (eduGAIN, ORCID, an institution's IdP) linked to a person."""
+
+    __tablename__ = "external_identities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="external_identities")
+
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)

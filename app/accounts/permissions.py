@@ -52,3 +52,17 @@ def can_view_job(actor: Any, job: Any) -> bool:
 def can_run_maintenance(actor: Any) -> bool:
     """Start facility-wide background work by hand (send the outbox now…)."""
     return is_staff(actor)
+
+
+def can_manage_reference_data(actor: Any) -> bool:
+    """Institutions and country groups: the user office and admins."""
+    return is_staff(actor)
+
+
+def can_edit_profile(actor: Any, user: Any) -> bool:
+    return _is_person(actor) and actor.id == user.id
+
+
+def can_close_account(actor: Any, user: Any) -> bool:
+    """Only the person themself closes their account (confirmed with their password)."""
+    return _is_person(actor) and actor.id == user.id

@@ -9,14 +9,19 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api as _SmorestApi
 
+from app.api.schemas import ApiErrorSchema
+
 
 class Api(_SmorestApi):
     """flask-smorest, with its error handling limited to /api/.
 
     Out of the box it turns every HTTP error of the whole app into JSON (HTML pages
     included) and drops the Allow header on 405. `app.web.errors` already answers JSON under
-    /api/ and HTML elsewhere, keeping Allow, so smorest registers no handler of its own.
+    /api/ and HTML elsewhere, keeping Allow, so smorest registers no handler of its own,
+    and the error body it documents by default is that handler's (`ApiErrorSchema`).
     """
+
+    ERROR_SCHEMA = ApiErrorSchema
 
     def _register_error_handlers(self) -> None:
         return None

@@ -21,3 +21,15 @@ class MeSchema(Schema):
     name = fields.String(required=True)
     email = fields.Email(required=True)
     roles = fields.List(fields.Nested(RoleSchema), required=True)
+
+
+class CountrySchema(Schema):
+    code = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2 (XK for Kosovo)"})
+    name = fields.String(required=True, metadata={"description": "Name in the request's language (Accept-Language)"})
+    numeric = fields.String(
+        required=True, allow_none=True, metadata={"description": "ISO 3166-1 numeric, as world maps use; null for XK"}
+    )
+
+
+class CountryQuerySchema(Schema):
+    group = fields.String(metadata={"description": "Only the countries of this country group (its name, any case)"})

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
+from flask_babel import get_locale
 from flask_smorest import Blueprint as ApiBlueprint
+from marshmallow import RAISE
 
+from app.accounts import queries as accounts_queries
 from app.api.auth import bearer_user, token_required
-from app.api.schemas import ApiErrorSchema, MeSchema
+from app.api.facility import BLUEPRINTS as FACILITY_BLUEPRINTS
+from app.api.schemas import ApiErrorSchema, CountryQuerySchema, CountrySchema, MeSchema
 
 me_bp = ApiBlueprint("api_me", __name__, url_prefix="/api/v1", description="The token's owner")
-BLUEPRINTS = [me_bp]
+countries_bp = ApiBlueprint("api_countries", __name__, url_prefix="/api/v1", description="Reference data: countries")
+BLUEPRINTS = [me_bp, countries_bp, *FACILITY_BLUEPRINTS]
 
 
 @me_bp.get("/me")
@@ -25,6 +30,18 @@ def me():
         "email": user.email,
         "roles": [{"role": a.role.value, "scope_id": a.scope_id} for a in user.roles],
     }
+
+
+@countries_bp.get("/countries")
+# unknown=RAISE: a misspelt filter (`?gruop=`) is refused with a 422 naming it, not ignored
+@countries_bp.arguments(CountryQuerySchema, location="query", as_kwargs=True, unknown=RAISE)
+@countries_bp.response(200, CountrySchema(many=True))
+@countries_bp.alt_response(401, schema=ApiErrorSchema, description="No usable token")
+@countries_bp.alt_response(422, schema=ApiErrorSchema, description="Unknown country group (field: group)")
+@token_required
+def countries(group: str | None = None):
+    """Countries (ISO 3166-1 and XK), sorted by name; `?group=Members` keeps those of a country group."""
+    return accounts_queries.list_countries(group=group, locale=str(get_locale() or "en"))
 
 
 docs_bp = Blueprint("api", __name__, template_folder="templates")

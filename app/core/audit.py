@@ -52,6 +52,28 @@ def _sensitive_fields(obj: Any) -> frozenset[str]:
     return ALWAYS_SENSITIVE | frozenset(getattr(obj, "__sensitive__", ()))
 
 
+def _redacted(changes: Mapping[str, Any], sensitive: frozenset[str]) -> dict[str, Any]:
+    """`changes` made plain, with the value of every sensitive name replaced by a marker,
+    at any depth (a change may carry a nested record: {"visitor": {"passport_number": …}})."""
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name in sensitive:
+            clean[str(name)] = {"changed": True, "before": REDACTED, "after": REDACTED}
+        elif isinstance(value, Mapping):
+            clean[str(name)] = _redacted(value, sensitive)
+        else:
+            clean[str(name)] = _scrub(_plain(value), sensitive)
+    return clean
+
+
+def _scrub(value: Any, sensitive: frozenset[str]) -> Any:
+    if isinstance(value, list):
+        return [_scrub(v, sensitive) for v in value]
+    if isinstance(value, Mapping):
+        return _redacted(value, sensitive)
+    return value
+
+
 def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
     """Current values of `fields`, to compare after a change with `changes_since`."""
     return {name: _plain(getattr(obj, name)) for name in fields}
@@ -85,12 +107,7 @@ def record(
     """Add an audit row in the current transaction. `changes` values of sensitive fields are
     replaced by a marker, so no sensitive value is ever written here."""
     sensitive = _sensitive_fields(obj) if obj is not None else ALWAYS_SENSITIVE
-    clean: dict[str, Any] = {}
-    for name, value in (changes or {}).items():
-        if name in sensitive:
-            clean[name] = {"changed": True, "before": REDACTED, "after": REDACTED}
-        else:
-            clean[name] = _plain(value)
+    clean = _redacted(changes or {}, sensitive)
     if obj is not None:
         if hasattr(obj, "__tablename__") and getattr(obj, "id", None) is None:
             db.session.flush()  # a new object gets its id before we name it

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app.core.db import utcnow
+from app.core.db import IMMEDIATE, utcnow
 from app.core.errors import NotFound, ValidationFailed
 from app.core.models import JobRequest, JobStatus
 from app.core.permissions import require_named
@@ -50,13 +50,16 @@ def request_job(
     return job
 
 
-def request_maintenance_job(kind: str, params: dict[str, Any] | None = None, *, actor: Any) -> JobRequest:
+@transactional
+def request_maintenance_job(
+    kind: str, params: dict[str, Any] | None = None, *, actor: Any, now: datetime | None = None
+) -> JobRequest:
     """Facility-wide work started by hand (send the outbox now…): staff only.
 
     Raises: PermissionDenied, ValidationFailed (unknown kind).
     """
     require_named("can_run_maintenance", actor)
-    return request_job(kind, params, actor=actor)
+    return request_job(kind, params, actor=actor, now=now)
 
 
 def get_job(job_id: int) -> JobRequest:
@@ -105,8 +108,7 @@ def report_progress(job_id: int, done: int, total: int | None = None, message: s
         values["total"] = total
     if message is not None:
         values["message"] = message[:500]
-    with db.engine.begin() as connection:
-        connection.execute(update(JobRequest).where(JobRequest.id == job_id).values(**values))
+    _write_own_transaction(job_id, values)
 
 
 def finish(job_id: int, *, result: dict[str, Any] | None = None, error: str | None = None) -> None:
@@ -117,5 +119,16 @@ def finish(job_id: int, *, result: dict[str, Any] | None = None, error: str | No
         "result": result,
         "error": error,
     }
-    with db.engine.begin() as connection:
-        connection.execute(update(JobRequest).where(JobRequest.id == job_id).values(**values))
+    _write_own_transaction(job_id, values)
+
+
+def _write_own_transaction(job_id: int, values: dict[str, Any]) -> None:
+    """Update the job row on a connection of its own, committed at once.
+
+    On SQLite the transaction begins IMMEDIATE, so it queues behind another process's writer
+    instead of failing with "database is locked".
+    """
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(**{IMMEDIATE: True})
+        with connection.begin():
+            connection.execute(update(JobRequest).where(JobRequest.id == job_id).values(**values))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -109,6 +109,36 @@ def _deliver(message: OutboxMessage, connection) -> None:
     email.send(fail_silently=False)
 
 
+def _connection():
+    """A mail connection built from the app's configuration as it is now.
+
+    Flask-Mailman copies MAIL_* when the app is created; reading them here means a changed
+    configuration (another SMTP server, the console backend in development) takes effect
+    without rebuilding the app.
+    """
+    config = current_app.config
+    backend = config.get("MAIL_BACKEND") or "smtp"
+    if backend != "smtp":
+        return mail.get_connection(backend)
+    return mail.get_connection(
+        backend,
+        host=config["MAIL_SERVER"],
+        port=config["MAIL_PORT"],
+        username=config.get("MAIL_USERNAME") or "",
+        password=config.get("MAIL_PASSWORD") or "",
+        use_tls=bool(config.get("MAIL_USE_TLS")),
+        use_ssl=bool(config.get("MAIL_USE_SSL")),
+        timeout=config.get("MAIL_TIMEOUT"),
+    )
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception as exc:  # noqa: BLE001 - closing a dead SMTP connection must not hide the report
+        log.debug("outbox: closing the mail connection failed (%s)", exc)
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -117,60 +147,74 @@ class SendReport:
 
 
 def send_due(*, now: datetime | None = None, limit: int = 100, progress=None) -> SendReport:
-    """Send the messages that are due; each one claimed, sent and marked in its own step."""
-    now = now or utcnow()
+    """Send the messages that are due; each one claimed, sent and marked in its own step.
+
+    Each claim is stamped with the time it is made (or `now`, when given, for every step): a
+    long batch must not hand its last rows to another sender as "claimed long ago".
+    """
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     report = SendReport()
     with unit_of_work():
         ids = list(
-            db.session.scalars(select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.id).limit(limit))
+            db.session.scalars(
+                select(OutboxMessage.id).where(_claimable(clock())).order_by(OutboxMessage.id).limit(limit)
+            )
         )
     if not ids:
         return report
     max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
-    connection = mail.get_connection()
+    connection = _connection()
     try:
         for done, message_id in enumerate(ids, start=1):
-            token = _claim(message_id, now)
-            if token is None:
-                continue  # another sender has it
-            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-            try:
-                _deliver(message, connection)
-            except Exception as exc:  # noqa: BLE001 - SMTP errors of every kind: retry later, never lose the row
-                log.warning("outbox %s: send failed (%s)", message_id, exc)
-                with unit_of_work():
-                    give_up = message.attempts >= max_attempts
-                    db.session.execute(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
-                        .values(
-                            status=OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
-                            next_attempt_at=now + backoff(message.attempts),
-                            last_error=str(exc)[:2000],
-                            claim_token=None,
-                        )
-                        .execution_options(synchronize_session=False)
-                    )
-                if give_up:
-                    report.failed += 1
-                else:
-                    report.retried += 1
-                # a broken connection is not reused for the next message
-                connection = mail.get_connection()
-                continue
-            with unit_of_work():
-                db.session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
-                    .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None)
-                    .execution_options(synchronize_session=False)
-                )
-            report.sent += 1
+            outcome = _send_one(message_id, clock, connection, max_attempts)
+            if outcome == "sent":
+                report.sent += 1
+            elif outcome == "retry":
+                report.retried += 1
+            elif outcome == "failed":
+                report.failed += 1
+            if outcome in ("retry", "failed"):
+                # a connection that failed is closed, not reused for the next message
+                _close_quietly(connection)
+                connection = _connection()
             if progress is not None:
                 progress(done, len(ids))
     finally:
-        try:
-            connection.close()
-        except Exception as exc:  # noqa: BLE001 - closing a dead SMTP connection must not hide the report
-            log.debug("outbox: closing the SMTP connection failed (%s)", exc)
+        _close_quietly(connection)
     return report
+
+
+def _send_one(message_id: int, clock: Callable[[], datetime], connection, max_attempts: int) -> str | None:
+    """Claim, send and mark one message: "sent", "retry", "failed", or None (not ours)."""
+    token = _claim(message_id, clock())
+    if token is None:
+        return None  # another sender has it
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    attempts = message.attempts
+    try:
+        _deliver(message, connection)
+    except Exception as exc:  # noqa: BLE001 - SMTP errors of every kind: retry later, never lose the row
+        log.warning("outbox %s: send failed (%s)", message_id, exc)
+        give_up = attempts >= max_attempts
+        with unit_of_work():
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+                .values(
+                    status=OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
+                    next_attempt_at=clock() + backoff(attempts),
+                    last_error=str(exc)[:2000],
+                    claim_token=None,
+                    claimed_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return "failed" if give_up else "retry"
+    with unit_of_work():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token)
+            .values(status=OutboxStatus.SENT, sent_at=clock(), last_error=None, claim_token=None)
+            .execution_options(synchronize_session=False)
+        )
+    return "sent"

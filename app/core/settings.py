@@ -6,10 +6,13 @@ default, bounds and a translatable label; unknown keys are refused.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from app.core import audit
+from app.core.db import utcnow
 from app.core.errors import ValidationFailed
 from app.core.models import Setting
 from app.core.transaction import transactional
@@ -59,6 +62,8 @@ def definition(key: str) -> SettingDef:
 def coerce(defn: SettingDef, raw: Any) -> Any:
     """Turn `raw` (a form string or a JSON value) into the setting's type, or refuse it."""
     try:
+        if raw is None:
+            raise TypeError(raw)
         if defn.type is bool:
             if isinstance(raw, str):
                 lowered = raw.strip().lower()
@@ -72,7 +77,11 @@ def coerce(defn: SettingDef, raw: Any) -> Any:
                 raise ValueError(raw)
             value = int(str(raw).strip()) if isinstance(raw, str) else int(raw)
         elif defn.type is float:
+            if isinstance(raw, bool):
+                raise TypeError(raw)
             value = float(str(raw).strip()) if isinstance(raw, str) else float(raw)
+            if not math.isfinite(value):  # NaN passes every bound, and JSON cannot store it
+                raise ValueError(raw)
         elif defn.type is str:
             value = str(raw).strip()
         elif defn.type is list:
@@ -119,7 +128,7 @@ def all_values() -> dict[str, Any]:
 
 
 @transactional
-def set_setting(key: str, raw: Any, *, actor: Any) -> Any:
+def set_setting(key: str, raw: Any, *, actor: Any, now: datetime | None = None) -> Any:
     """Store a setting after checking its type and bounds; audit logged.
 
     Raises: ValidationFailed (unknown key, wrong type, out of bounds).
@@ -128,10 +137,12 @@ def set_setting(key: str, raw: Any, *, actor: Any) -> Any:
     value = coerce(defn, raw)
     row = db.session.get(Setting, key)
     before = defn.default if row is None else row.value
+    now = now or utcnow()
     if row is None:
-        db.session.add(Setting(key=key, value=value))
+        db.session.add(Setting(key=key, value=value, updated_at=now))
     else:
         row.value = value
+        row.updated_at = now
     if before != value:
         audit.record(
             actor,
@@ -139,5 +150,6 @@ def set_setting(key: str, raw: Any, *, actor: Any) -> Any:
             object_type="Setting",
             object_id=key,
             changes={key: {"before": before, "after": value}},
+            at=now,
         )
     return value

@@ -64,3 +64,37 @@ def register_periodic(job: Periodic) -> None:
     """Domains add their periodic jobs here (at import of their jobs module)."""
     if all(p.name != job.name for p in PERIODIC):
         PERIODIC.append(job)
+
+
+# --- accounts: the retention rule for accounts never verified -------------------------
+
+
+def _purge_unverified_accounts() -> None:
+    from app.accounts.services import purge_unverified_accounts
+
+    removed = purge_unverified_accounts()
+    if removed:
+        log.info("accounts: %s never-verified account(s) past the retention period deleted", removed)
+
+
+register_periodic(Periodic("accounts.purge_unverified", _purge_unverified_accounts, cron={"hour": 3, "minute": 17}))
+
+
+def _open_and_close_calls() -> None:
+    from app.proposals import services as proposals
+
+    run = proposals.open_and_close_calls()
+    if run.opened or run.closed:
+        log.info("calls: opened %s, closed %s", run.opened, run.closed)
+
+
+def _invitation_reminders() -> None:
+    from app.proposals import services as proposals
+
+    sent = proposals.send_invitation_reminders()
+    if sent:
+        log.info("proposals: %s invitation reminder(s) queued", sent)
+
+
+register_periodic(Periodic("proposals.open_and_close_calls", _open_and_close_calls, seconds=60))
+register_periodic(Periodic("proposals.invitation_reminders", _invitation_reminders, cron={"minute": 23}))

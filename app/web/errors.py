@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import DomainError, ValidationFailed
@@ -41,17 +42,28 @@ def init_app(app: Flask) -> None:
         template = {404: "errors/404.html", 403: "errors/403.html"}.get(exc.status, "errors/error.html")
         return render_template(template, message=text, status=exc.status), exc.status
 
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        text = _(
+            "This form has expired or was not sent from this site, so nothing was saved. "
+            "Go back, reload the page and try again."
+        )
+        if wants_json():
+            return json_error(400, "csrf_failed", text)
+        return render_template("errors/error.html", message=text, status=400), 400
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if wants_json():
             response = exc.get_response()
             data = getattr(exc, "data", None) or {}
-            errors = data.get("messages") if isinstance(data, dict) else None
+            errors = _flatten(data.get("messages") if isinstance(data, dict) else None)
             payload, status = json_error(
                 exc.code or 500,
                 (exc.name or "error").lower().replace(" ", "_"),
                 exc.description or exc.name,
-                errors=_flatten(errors),
+                field=next(iter(errors)) if errors and len(errors) == 1 else None,
+                errors=errors,
             )
             for header in ("Allow", "WWW-Authenticate", "Retry-After"):
                 if header in response.headers:

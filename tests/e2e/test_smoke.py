@@ -6,11 +6,11 @@ import re
 
 from playwright.sync_api import expect
 
-from app.demo import DEMO_LOGINS, DEMO_PASSWORD
+from app.demo.people import DEMO_LOGINS, DEMO_PASSWORD
 
 
 def demo_email(label: str) -> str:
-    return next(email for name, email, _roles in DEMO_LOGINS if name == label)
+    return next(email for name, email, *_ in DEMO_LOGINS if name == label)
 
 
 def test_demo_user_logs_in_and_is_welcomed(page, demo, log_in):

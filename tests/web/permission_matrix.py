@@ -18,8 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("reviewer", "panel_chair", "instrument_scientist", "user_office", "access_approver",
-         "safety_reviewer", "director", "admin")
+ROLES = (
+    "reviewer",
+    "panel_chair",
+    "instrument_scientist",
+    "user_office",
+    "access_approver",
+    "safety_reviewer",
+    "director",
+    "admin",
+)
 PERSONAS = ("anonymous", "user", "other", *ROLES)
 LOGGED_IN = frozenset(PERSONAS) - {"anonymous"}
 ANYONE = frozenset(PERSONAS)
@@ -59,16 +67,270 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("static", "GET"): Entry(ANYONE, args=lambda w: {"filename": "css/beamtime.css"}),
     # accounts
     ("accounts.login", "GET"): Entry(ANYONE),
-    ("accounts.login", "POST"): Entry(ANYONE, data=lambda w: {"email": "nobody@example.org", "password": "x"},
-                                      ok=frozenset({200, 302, 422})),
+    ("accounts.login", "POST"): Entry(
+        ANYONE, data=lambda w: {"email": "nobody@example.org", "password": "x"}, ok=frozenset({200, 302, 422})
+    ),
     ("accounts.logout", "POST"): Entry(ANYONE, ok=frozenset({302})),
     ("accounts.profile", "GET"): Entry(LOGGED_IN),
     ("accounts.tokens", "GET"): Entry(LOGGED_IN),
     ("accounts.tokens", "POST"): Entry(LOGGED_IN, data=lambda w: {"name": "matrix"}),
-    ("accounts.revoke_token", "POST"): Entry(allow("user", "admin"), args=lambda w: {"token_id": w.token.id},
-                                             once=True),
+    ("accounts.revoke_token", "POST"): Entry(
+        allow("user", "admin"), args=lambda w: {"token_id": w.token.id}, once=True
+    ),
+    # accounts (issue 3) — the World provides: institution, country_group (objects staff may edit),
+    # role_assignment (a role of some persona, for the revoke route), token (the "user" persona's)
+    ("accounts.register", "GET"): Entry(ANYONE),
+    ("accounts.register", "POST"): Entry(
+        ANYONE, data=lambda w: {"email": "not-an-address"}, ok=frozenset({200, 302, 422})
+    ),
+    ("accounts.privacy", "GET"): Entry(ANYONE),
+    ("accounts.institution_search", "GET"): Entry(ANYONE),
+    ("accounts.verify_email", "GET"): Entry(ANYONE, args=lambda w: {"token": "not-a-token"}, ok=frozenset({400})),
+    ("accounts.resend_verification", "POST"): Entry(
+        ANYONE, data=lambda w: {"email": "nobody@example.org"}, ok=frozenset({302})
+    ),
+    ("accounts.forgot_password", "GET"): Entry(ANYONE),
+    ("accounts.forgot_password", "POST"): Entry(
+        ANYONE, data=lambda w: {"email": "nobody@example.org"}, ok=frozenset({302})
+    ),
+    ("accounts.reset_password", "GET"): Entry(ANYONE, args=lambda w: {"token": "not-a-token"}, ok=frozenset({400})),
+    ("accounts.reset_password", "POST"): Entry(ANYONE, args=lambda w: {"token": "not-a-token"}, ok=frozenset({400})),
+    ("accounts.edit_profile", "GET"): Entry(LOGGED_IN),
+    ("accounts.edit_profile", "POST"): Entry(LOGGED_IN, data=lambda w: {"name": ""}, ok=frozenset({422})),
+    ("accounts.change_email", "GET"): Entry(LOGGED_IN),
+    ("accounts.change_email", "POST"): Entry(LOGGED_IN, data=lambda w: {"email": "x"}, ok=frozenset({422})),
+    ("accounts.change_password", "GET"): Entry(LOGGED_IN),
+    ("accounts.change_password", "POST"): Entry(
+        LOGGED_IN, data=lambda w: {"current_password": "wrong"}, ok=frozenset({422})
+    ),
+    ("accounts.my_data", "GET"): Entry(LOGGED_IN),
+    ("accounts.close_account", "GET"): Entry(LOGGED_IN),
+    ("accounts.close_account", "POST"): Entry(LOGGED_IN, data=lambda w: {"password": "wrong"}, ok=frozenset({422})),
+    ("accounts.people", "GET"): Entry(allow("admin")),
+    ("accounts.person", "GET"): Entry(allow("admin"), args=lambda w: {"user_id": w.token.user_id}),
+    ("accounts.grant_role", "POST"): Entry(
+        allow("admin"), args=lambda w: {"user_id": w.token.user_id}, data=lambda w: {"role": "director"}, once=True
+    ),
+    ("accounts.revoke_role", "POST"): Entry(
+        allow("admin"),
+        args=lambda w: {"user_id": w.role_assignment.user_id, "assignment_id": w.role_assignment.id},
+        once=True,
+    ),
+    ("accounts.institutions", "GET"): Entry(STAFF),
+    ("accounts.institution_new", "GET"): Entry(STAFF),
+    ("accounts.institution_new", "POST"): Entry(STAFF, data=lambda w: {"name": ""}, ok=frozenset({422})),
+    ("accounts.institution_edit", "GET"): Entry(STAFF, args=lambda w: {"institution_id": w.institution.id}),
+    ("accounts.institution_edit", "POST"): Entry(
+        STAFF, args=lambda w: {"institution_id": w.institution.id}, data=lambda w: {"name": ""}, ok=frozenset({422})
+    ),
+    ("accounts.institution_review", "POST"): Entry(
+        STAFF, args=lambda w: {"institution_id": w.institution.id}, ok=frozenset({302}), once=True
+    ),
+    ("accounts.institution_merge", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"institution_id": w.institution.id},
+        data=lambda w: {"survivor_id": ""},
+        ok=frozenset({422}),
+    ),
+    ("accounts.country_groups", "GET"): Entry(STAFF),
+    ("accounts.country_groups", "POST"): Entry(STAFF, data=lambda w: {"name": ""}, ok=frozenset({422})),
+    ("accounts.country_group_edit", "GET"): Entry(STAFF, args=lambda w: {"group_id": w.country_group.id}),
+    ("accounts.country_group_edit", "POST"): Entry(
+        STAFF, args=lambda w: {"group_id": w.country_group.id}, data=lambda w: {"name": ""}, ok=frozenset({422})
+    ),
+    ("accounts.country_group_delete", "POST"): Entry(
+        STAFF, args=lambda w: {"group_id": w.country_group.id}, ok=frozenset({302}), once=True
+    ),
     # api
     ("api-docs.openapi_json", "GET"): Entry(ANYONE),
     ("api.docs", "GET"): Entry(ANYONE),
     ("api_me.me", "GET"): Entry(LOGGED_IN),
+    # facility (issue 3): the World gets its objects from tests.factories_facility.add_facility_objects
+    # (facility, instrument, cycle "2090-I", mode, contribution, downtime, mode_period, block, override).
+    ("facility.settings_page", "GET"): Entry(allow(STAFF, "director")),
+    ("facility.settings_update", "POST"): Entry(
+        allow("admin"),
+        data=lambda w: {
+            "name": "Matrix facility",
+            "host_country": "CH",
+            "timezone": "Europe/Zurich",
+            "shift_pattern": "00:00, 08:00, 16:00",
+            "letterhead": "",
+        },
+        ok=frozenset({302}),
+    ),
+    ("facility.partitions_update", "POST"): Entry(
+        allow("admin"),
+        data=lambda w: {"in_house": "10", "rapid_access": "5", "proprietary": "0"},
+        ok=frozenset({302}),
+    ),
+    ("facility.contributions", "GET"): Entry(allow(STAFF, "director")),
+    ("facility.contribution_set", "POST"): Entry(
+        STAFF, data=lambda w: {"year": "2091", "country": "DE", "share": "1"}, ok=frozenset({302})
+    ),
+    ("facility.contribution_remove", "POST"): Entry(
+        STAFF, args=lambda w: {"contribution_id": w.contribution.id}, ok=frozenset({302}), once=True
+    ),
+    ("facility.instruments", "GET"): Entry(LOGGED_IN),
+    ("facility.instrument_new", "GET"): Entry(STAFF),
+    ("facility.instrument_new", "POST"): Entry(
+        STAFF,
+        data=lambda w: {
+            "code": "MATRIX2",
+            "name": "Matrix two",
+            "start_shifts": ["0"],
+            "start_weekdays": ["0"],
+            "changeover_shifts": "0",
+            "min_session_shifts": "1",
+        },
+        ok=frozenset({302, 422}),  # the second allowed persona finds the code taken
+    ),
+    ("facility.instrument", "GET"): Entry(LOGGED_IN, args=lambda w: {"instrument_id": w.instrument.id}),
+    ("facility.instrument", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"instrument_id": w.instrument.id},
+        data=lambda w: {
+            "code": w.instrument.code,
+            "name": "Renamed by the matrix",
+            "start_shifts": ["0"],
+            "start_weekdays": ["0"],
+            "changeover_shifts": "0",
+            "min_session_shifts": "1",
+            "active": "y",
+        },
+        ok=frozenset({302}),
+    ),
+    ("facility.cycles", "GET"): Entry(LOGGED_IN),
+    ("facility.cycle_create", "POST"): Entry(
+        STAFF,
+        data=lambda w: {"name": "2091-I", "starts_on": "2091-03-01", "ends_on": "2091-07-31"},
+        ok=frozenset({302, 422}),  # the second allowed persona finds the name taken
+    ),
+    ("facility.modes", "GET"): Entry(allow(STAFF, "director", "instrument_scientist")),
+    ("facility.mode_create", "POST"): Entry(
+        STAFF, data=lambda w: {"code": "matrix-new", "name": "Matrix new"}, ok=frozenset({302, 422})
+    ),
+    ("facility.mode_toggle", "POST"): Entry(STAFF, args=lambda w: {"mode_id": w.mode.id}, ok=frozenset({302})),
+    ("facility.calendar", "GET"): Entry(
+        allow(STAFF, "director", "instrument_scientist"), args=lambda w: {"name": w.cycle.name}
+    ),
+    ("facility.downtime_add", "POST"): Entry(
+        STAFF, args=lambda w: {"name": w.cycle.name}, ok=frozenset({302, 409, 422})
+    ),
+    ("facility.period_add", "POST"): Entry(STAFF, args=lambda w: {"name": w.cycle.name}, ok=frozenset({302, 409, 422})),
+    ("facility.block_add", "POST"): Entry(STAFF, args=lambda w: {"name": w.cycle.name}, ok=frozenset({302, 409, 422})),
+    ("facility.downtime_remove", "POST"): Entry(
+        STAFF, args=lambda w: {"name": w.cycle.name, "item_id": w.downtime.id}, ok=frozenset({302}), once=True
+    ),
+    ("facility.period_remove", "POST"): Entry(
+        STAFF, args=lambda w: {"name": w.cycle.name, "item_id": w.mode_period.id}, ok=frozenset({302}), once=True
+    ),
+    ("facility.block_remove", "POST"): Entry(
+        STAFF, args=lambda w: {"name": w.cycle.name, "item_id": w.block.id}, ok=frozenset({302}), once=True
+    ),
+    ("facility.capacity", "GET"): Entry(
+        allow(STAFF, "director", "instrument_scientist"), args=lambda w: {"name": w.cycle.name}
+    ),
+    ("facility.capacity_override", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"name": w.cycle.name, "instrument_id": w.instrument.id},
+        data=lambda w: {f"o{w.instrument.id}-shifts": "7", f"o{w.instrument.id}-reason": "matrix"},
+        ok=frozenset({302}),
+    ),
+    ("facility.capacity_clear", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"name": w.cycle.name, "instrument_id": w.instrument.id},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("api_instruments.list_instruments", "GET"): Entry(LOGGED_IN),
+    ("api_cycles.list_cycles", "GET"): Entry(LOGGED_IN),
+    ("api_cycles.cycle_capacity", "GET"): Entry(
+        allow(STAFF, "director", "instrument_scientist"), args=lambda w: {"name": w.cycle.name}
+    ),
+    ("api_countries.countries", "GET"): Entry(LOGGED_IN),
+    # proposals (issue 4): the World gets its objects from tests.factories_proposals.add_proposal_objects
+    # (call open now, proposal: a draft of "user" with a stored science case, request, sample, date,
+    # co_proposer, and an invitation to "other"'s address with its token).
+    ("proposals.calls", "GET"): Entry(LOGGED_IN),
+    ("proposals.mine", "GET"): Entry(LOGGED_IN),
+    ("proposals.create", "POST"): Entry(LOGGED_IN, args=lambda w: {"call_id": w.call.id}, ok=frozenset({302})),
+    ("proposals.edit", "GET"): Entry(allow("user", STAFF, "director"), args=lambda w: {"proposal_id": w.proposal.id}),
+    ("proposals.print_view", "GET"): Entry(
+        allow("user", STAFF, "director"), args=lambda w: {"proposal_id": w.proposal.id}
+    ),
+    ("proposals.science_case", "GET"): Entry(
+        allow("user", STAFF, "director"), args=lambda w: {"proposal_id": w.proposal.id}
+    ),
+    ("proposals.autosave", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, data=lambda w: {"abstract": "matrix"}
+    ),
+    ("proposals.save_text", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id},
+        data=lambda w: {"title": "Matrix", "abstract": "matrix", "subject_area": "chemistry"},
+        ok=frozenset({302}),
+    ),
+    ("proposals.upload", "POST"): Entry(allow("user"), args=lambda w: {"proposal_id": w.proposal.id}),
+    ("proposals.add_request", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id},
+        data=lambda w: {"req-instrument_id": str(w.call.instruments[0].instrument_id), "req-shifts": "3"},
+    ),
+    ("proposals.remove_request", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id, "request_id": w.request.id}, once=True
+    ),
+    ("proposals.add_sample", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id},
+        data=lambda w: {"smp-name": "Matrix sample", "smp-form": "powder", "smp-hazards": "none"},
+    ),
+    ("proposals.remove_sample", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id, "sample_id": w.sample.id}, once=True
+    ),
+    ("proposals.add_date", "POST"): Entry(allow("user"), args=lambda w: {"proposal_id": w.proposal.id}),
+    ("proposals.remove_date", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id, "date_id": w.date.id}, once=True
+    ),
+    ("proposals.add_link", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, data=lambda w: {"lnk-reference": "NONE-0001"}
+    ),
+    ("proposals.invite", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, data=lambda w: {"inv-email": "x@example.org"}
+    ),
+    ("proposals.revoke_invitation", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id, "invitation_id": w.invitation.id},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("proposals.hand_over", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id, "user_id": w.co_proposer.id},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("proposals.remove_member", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id, "user_id": w.co_proposer.id},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("proposals.submit", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, ok=frozenset({302, 409}), once=True
+    ),
+    ("proposals.withdraw", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, ok=frozenset({302}), once=True
+    ),
+    ("proposals.clone", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, ok=frozenset({302}), once=True
+    ),
+    # the token is the secret: every logged-in person sees the invitation; only "other" (its address) joins
+    ("proposals.invitation", "GET"): Entry(LOGGED_IN, args=lambda w: {"token": w.invitation_token}),
+    ("proposals.invitation", "POST"): Entry(
+        allow("other"), args=lambda w: {"token": w.invitation_token}, ok=frozenset({302}), once=True
+    ),
+    ("proposals.staff_calls", "GET"): Entry(allow(STAFF, "director")),
+    ("proposals.call_proposals", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id}),
+    ("proposals.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id, "fmt": "csv"}),
 }

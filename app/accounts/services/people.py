@@ -1,4 +1,4 @@
-"""Use cases of the accounts domain: the only code here that changes state."""
+"""People: accounts, log-in, roles with scope, personal access tokens."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.accounts import passwords, permissions
-from app.accounts.models import FACILITY_ROLES, SCOPED_ROLES, ApiToken, Role, RoleAssignment, User
+from app.accounts import identifiers, passwords, permissions, scopes
+from app.accounts.models import FACILITY_ROLES, SCOPED_ROLES, ApiToken, Institution, Role, RoleAssignment, User
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
@@ -20,6 +20,16 @@ from app.core.transaction import transactional
 from app.extensions import db
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_MAX = 320
+NAME_MAX = 200
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+#: the bases of the passwords most often tried first (lists of leaked passwords start with these)
+COMMON_PASSWORDS = frozenset(
+    """password passw0rd p@ssw0rd qwerty qwertz azerty asdfgh letmein welcome iloveyou admin administrator
+    monkey dragon football baseball sunshine princess master shadow trustno1 abc123 changeme secret
+    beamtime synchrotron neutron facility default login starwars superman whatever""".split()
+)
 TOKEN_PREFIX = "bt_"
 #: a hash of a random password: verified when the e-mail is unknown, so timing tells nothing
 _DUMMY_HASH: str | None = None
@@ -40,19 +50,91 @@ def get_user(user_id: int) -> User:
     return user
 
 
+_SEQUENCES = ("01234567890", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertzuiop")
+
+
+def _is_sequence(text: str) -> bool:
+    """ "abcdefghij", "1234567890", "0987654321", "qwertyuiop": a run along the alphabet, the
+    digits or a keyboard row, either way."""
+    return any(text in run or text[::-1] in run for run in _SEQUENCES)
+
+
 def check_password_strength(password: str, *, email: str = "", name: str = "") -> None:
-    """Refuse passwords that are short or made of the person's own name or e-mail.
+    """Refuse passwords that are short, common, a plain sequence, or made of the person's own
+    name or e-mail.
 
     Raises: ValidationFailed on field "password".
     """
-    if len(password or "") < 10:
-        raise ValidationFailed("password_too_short", field="password", minimum=10)
+    password = password or ""
+    if len(password) < PASSWORD_MIN:
+        raise ValidationFailed("password_too_short", field="password", minimum=PASSWORD_MIN)
+    if len(password) > PASSWORD_MAX:
+        raise ValidationFailed("too_long", field="password", maximum=PASSWORD_MAX)
     lowered = password.lower()
     local = normalise_email(email).partition("@")[0]
-    if (local and len(local) >= 4 and local in lowered) or (name and name.strip().lower().replace(" ", "") in lowered):
+    name_parts = [part for part in re.split(r"[\W_]+", (name or "").lower()) if len(part) >= 4]
+    whole_name = re.sub(r"[\W_]+", "", (name or "").lower())
+    if (
+        (local and len(local) >= 4 and local in lowered)
+        or (whole_name and len(whole_name) >= 4 and whole_name in lowered)
+        or any(part in lowered for part in name_parts)
+    ):
         raise ValidationFailed("password_personal", field="password")
     if len(set(password)) < 5:
         raise ValidationFailed("password_too_simple", field="password")
+    core = re.sub(r"[\d\W_]+$", "", re.sub(r"^[\d\W_]+", "", lowered))
+    if core in COMMON_PASSWORDS or _is_sequence(lowered) or (core and _is_sequence(core) and len(core) >= 6):
+        raise ValidationFailed("password_common", field="password")
+
+
+def check_email_free(email: str, *, field: str = "email", except_user_id: int | None = None) -> str:
+    """The e-mail address, trimmed, if it is well formed and nobody else has it (any case).
+
+    Raises: ValidationFailed email_invalid, too_long, email_taken.
+    """
+    email = (email or "").strip()
+    if not EMAIL_RE.match(email):
+        raise ValidationFailed("email_invalid", field=field)
+    if len(email) > EMAIL_MAX:
+        raise ValidationFailed("too_long", field=field, maximum=EMAIL_MAX)
+    owner = find_user_by_email(email)
+    if owner is not None and owner.id != except_user_id:
+        raise ValidationFailed("email_taken", field=field)
+    return email
+
+
+def check_name(name: str, *, field: str = "name") -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed("required", field=field)
+    if len(name) > NAME_MAX:
+        raise ValidationFailed("too_long", field=field, maximum=NAME_MAX)
+    return name
+
+
+def check_orcid(orcid: str | None, *, except_user_id: int | None = None) -> str | None:
+    """The canonical ORCID iD, or None when none is given.
+
+    Raises: ValidationFailed orcid_invalid (format or checksum), orcid_taken.
+    """
+    if not (orcid or "").strip():
+        return None
+    canonical = identifiers.normalise_orcid(orcid)
+    if canonical is None:
+        raise ValidationFailed("orcid_invalid", field="orcid")
+    owner = db.session.scalar(select(User.id).where(User.orcid == canonical))
+    if owner is not None and owner != except_user_id:
+        raise ValidationFailed("orcid_taken", field="orcid")
+    return canonical
+
+
+def check_institution(institution_id: int | None, *, field: str = "institution_id") -> Institution:
+    if not institution_id:
+        raise ValidationFailed("institution_required", field=field)
+    institution = db.session.get(Institution, institution_id)
+    if institution is None:
+        raise ValidationFailed("institution_unknown", field=field)
+    return institution
 
 
 @transactional
@@ -66,27 +148,32 @@ def create_user(
     roles: list[tuple[Role, int | None]] | None = None,
     now: datetime | None = None,
     check_strength: bool = True,
+    institution_id: int | None = None,
+    orcid: str | None = None,
+    locale: str | None = None,
 ) -> User:
     """Create a person. Used by registration, the CLI and the demo seed.
 
-    Raises: ValidationFailed (email malformed or taken, name empty, weak password).
+    Raises: ValidationFailed (email malformed or taken, name empty, weak password, ORCID
+    invalid or taken, unknown institution).
     """
     now = now or utcnow()
-    email = (email or "").strip()
-    if not EMAIL_RE.match(email):
-        raise ValidationFailed("email_invalid", field="email")
-    if find_user_by_email(email) is not None:
-        raise ValidationFailed("email_taken", field="email")
-    if not (name or "").strip():
-        raise ValidationFailed("required", field="name")
+    name = check_name(name)
+    email = check_email_free(email)
     if password is not None and check_strength:
         check_password_strength(password, email=email, name=name)
+    canonical_orcid = check_orcid(orcid)
+    if institution_id is not None:
+        check_institution(institution_id)
     user = User(
         email=email,
-        name=name.strip(),
+        name=name,
         created_at=now,
         password_hash=passwords.hash_password(password) if password else None,
         email_verified_at=now if verified else None,
+        institution_id=institution_id,
+        orcid=canonical_orcid,
+        locale=locale,
     )
     db.session.add(user)
     db.session.flush()
@@ -101,6 +188,8 @@ def _add_role(user: User, role: Role, scope_id: int | None, *, actor: Any, now: 
         raise ValidationFailed("role_takes_no_scope", field="scope_id", role=role.value)
     if role in SCOPED_ROLES and scope_id is None:
         raise ValidationFailed("role_needs_scope", field="scope_id", role=role.value, scope=SCOPED_ROLES[role])
+    if role in SCOPED_ROLES and not scopes.is_known(SCOPED_ROLES[role], scope_id):
+        raise ValidationFailed("scope_unknown", field="scope_id", scope=SCOPED_ROLES[role], scope_id=scope_id)
     if any(a.role == role and a.scope_id == scope_id for a in user.roles):
         raise Conflict("role_already_granted", role=role.value)
     assignment = RoleAssignment(role=role, scope_id=scope_id, granted_at=now, granted_by_id=getattr(actor, "id", None))
@@ -151,6 +240,21 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
         return None
     if not passwords.verify_password(user.password_hash, password or ""):
         return None
+    return user
+
+
+def check_login(email: str, password: str, *, now: datetime | None = None) -> User:
+    """The person who may log in with this e-mail and password.
+
+    Raises: ValidationFailed login_failed (unknown e-mail, wrong password or closed account:
+    the same answer, so nobody learns which), InvalidState email_not_verified (right password,
+    address not yet confirmed: the page offers to send the link again).
+    """
+    user = authenticate(email, password, now=now)
+    if user is None:
+        raise ValidationFailed("login_failed", field="password")
+    if user.email_verified_at is None:
+        raise InvalidState("email_not_verified", email=user.email)
     return user
 
 
@@ -241,3 +345,33 @@ def list_tokens(user_id: int) -> list[ApiToken]:
     return list(
         db.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at.desc()))
     )
+
+
+__all__ = [
+    "EMAIL_RE",
+    "EMAIL_MAX",
+    "NAME_MAX",
+    "PASSWORD_MIN",
+    "PASSWORD_MAX",
+    "COMMON_PASSWORDS",
+    "TOKEN_PREFIX",
+    "normalise_email",
+    "find_user_by_email",
+    "get_user",
+    "check_password_strength",
+    "check_email_free",
+    "check_name",
+    "check_orcid",
+    "check_institution",
+    "create_user",
+    "grant_role",
+    "revoke_role",
+    "authenticate",
+    "check_login",
+    "record_login",
+    "load_session_user",
+    "create_token",
+    "revoke_token",
+    "user_for_token",
+    "list_tokens",
+]
