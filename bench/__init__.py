@@ -3,8 +3,7 @@
     python -m bench --size S|M|L [names…]
 
 See bench/README.md. Each benchmark module registers itself with `bench.core.benchmark`;
-`MODULES` lists the ones the runner imports, in the order they run. (bench/allocation.py, B11,
-still runs on its own: `python -m bench.allocation`.)
+`MODULES` lists the ones the runner imports, in the order they run.
 """
 
-MODULES = ["bench.http_floor"]
+MODULES = ["bench.http_floor", "bench.allocation"]
