@@ -171,3 +171,19 @@ def test_staff_edit_an_award_with_a_reason_and_a_scientist_of_the_instrument():
         award.id, shifts=5, local_contact_id=setup.scientist.id, reason="beam time lost", actor=setup.staff
     )
     assert (award.shifts, award.basis, award.edit_reason) == (5, "edited", "beam time lost")
+
+
+def test_a_chair_does_not_see_the_ranking_row_of_their_own_proposal():
+    setup = make_review_setup(reviewers=3, proposals=2)
+    chair = setup.reviewers[2]
+    grant(chair, Role.PANEL_CHAIR, setup.panel.id)
+    own = setup.proposals[0]
+    from app.proposals.models import MemberRole, ProposalMember
+
+    own.members.append(ProposalMember(user_id=chair.id, role=MemberRole.CO_PROPOSER))
+    db.session.commit()
+    services.start_review(setup.call.id, actor=setup.staff, now=AFTER_CLOSE)
+    seen = {row.proposal.id for row in services.meeting(setup.call.id, setup.panel.id, actor=chair).rows}
+    assert seen == {setup.proposals[1].id}
+    everything = {row.proposal.id for row in services.meeting(setup.call.id, setup.panel.id, actor=setup.staff).rows}
+    assert everything == {p.id for p in setup.proposals}

@@ -24,7 +24,7 @@ from app.facility import services as facility_services
 from app.facility.models import Cycle, Instrument
 from app.proposals.models import AccessRoute, BeamtimeRequest, Proposal
 from app.proposals.status import ProposalStatus, check_move
-from app.reviews import allocation, permissions, queries, ranking
+from app.reviews import allocation, conflicts, permissions, queries, ranking
 from app.reviews.models import Award, CallReview, Decision, Outcome, Panel, PanelDecision
 from app.reviews.services.review import MINIMUM_AWARD, RESERVE_THRESHOLD, STOP_AT_FIRST, WINDOW_YEARS, integer, text
 
@@ -74,7 +74,9 @@ class Meeting:
 
 def meeting(call_id: int, panel_id: int, *, actor: Any) -> Meeting:
     """The ranking table of a panel in a call: mean, normalised mean, spread, number of reviews,
-    the marks; the capacity line and oversubscription per instrument.
+    the marks; the capacity line and oversubscription per instrument. A chair does not see the
+    rows of proposals they are conflicted with (their own among them): the deputy handles those.
+    Staff and directors see every row.
 
     Raises: NotFound (the panel, or an actor who may not see it).
     """
@@ -90,6 +92,9 @@ def meeting(call_id: int, panel_id: int, *, actor: Any) -> Meeting:
     for grade in grades:
         by_proposal[grade.proposal_id].append(grade)
     proposals = {p.id: p for p in db.session.scalars(select(Proposal).where(Proposal.id.in_(list(decisions) or [0])))}
+    if not permissions.can_read_review_results(actor):
+        hidden = _conflicted_for(actor, list(proposals.values()))
+        decisions = {pid: d for pid, d in decisions.items() if pid not in hidden}
     technical = queries.technical_reviews_of(list(decisions))
     rows = []
     for item in ranked.proposals:
@@ -127,6 +132,19 @@ def meeting(call_id: int, panel_id: int, *, actor: Any) -> Meeting:
         ]
         lines[instrument_id] = allocation.capacity_line(requests, capacity[instrument_id])
     return Meeting(panel, call_id, rows, capacity, lines, instruments)
+
+
+def _conflicted_for(person: Any, proposals: list[Proposal]) -> set[int]:
+    """Ids of the proposals `person` is conflicted with (any kind, declared included)."""
+    inputs = queries.conflict_inputs([person], proposals)
+    window = settings.get_int(WINDOW_YEARS.key)
+    return {
+        p.id
+        for p in proposals
+        if conflicts.find_conflicts(
+            inputs.reviewers[person.id], inputs.teams[p.id], inputs.co_proposals, window_years=window
+        )
+    }
 
 
 def chair_for(proposal: Proposal, panel: Panel) -> int | None:
