@@ -85,7 +85,13 @@ def mine():
     assignments = queries.assignments_of_reviewer(current_user.id)
     profile = services.find_profile(current_user.id)
     form = ExpertiseForm(formdata=None, data={"keywords": ", ".join(profile.keywords) if profile else ""})
-    return render_template("reviews/mine.html", assignments=assignments, form=form)
+    return render_template("reviews/mine.html", assignments=assignments, form=form, **_bidding())
+
+
+def _bidding() -> dict:
+    choices = services.bidding_choices(current_user)
+    forms = {p.id: BidForm(formdata=None, prefix=f"b{p.id}", data={"level": bid or "willing"}) for p, bid in choices}
+    return {"bidding": choices, "bid_forms": forms, "bid_labels": BID_LABELS}
 
 
 @bp.post("/expertise")
@@ -100,7 +106,7 @@ def expertise():
     except ValidationFailed as exc:
         _attach(form, exc)
         assignments = queries.assignments_of_reviewer(current_user.id)
-        return render_template("reviews/mine.html", assignments=assignments, form=form), 422
+        return render_template("reviews/mine.html", assignments=assignments, form=form, **_bidding()), 422
     flash(_("Your expertise is saved."), "success")
     return redirect(url_for(".mine"))
 
@@ -166,7 +172,7 @@ def declare_conflict(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/bid")
 @login_required
 def bid(proposal_id: int):
-    form = BidForm()
+    form = BidForm(prefix=f"b{proposal_id}")
     if not form.validate_on_submit():
         flash(_("Choose eager, willing or not my field."), "warning")
         return redirect(url_for(".mine"))

@@ -218,3 +218,26 @@ def test_one_reminder_per_open_assignment_before_the_deadline():
     assert services.send_review_reminders(now=deadline - timedelta(days=1)) == 0
     reminders = db.session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("review-reminder:%")))
     assert [m.recipients for m in reminders] == [[a.reviewer.email]]
+
+
+def test_reviewers_bid_only_on_unconflicted_proposals_of_their_panels_and_bids_steer_assignment():
+    setup = make_review_setup(reviewers=3, proposals=2)
+    settings.set_setting("reviews.reviewers_per_proposal", 1, actor=setup.staff)
+    mine, conflicted = setup.proposals
+    reviewer = setup.reviewers[0]
+    reviewer.institution_id = conflicted.pi.institution_id
+    db.session.commit()
+    services.start_review(setup.call.id, actor=setup.staff, now=AFTER_CLOSE)
+    assert [p.id for p, _bid in services.bidding_choices(reviewer)] == [mine.id]
+    with pytest.raises(NotFound):
+        services.place_bid(conflicted.id, "eager", actor=reviewer)
+    outsider = fp.make_person()
+    grant(outsider, Role.REVIEWER, setup.panel.id + 1000)  # a reviewer of another panel
+    with pytest.raises(NotFound):
+        services.place_bid(mine.id, "eager", actor=outsider)
+    services.place_bid(mine.id, "eager", actor=reviewer)
+    for other in setup.reviewers[1:]:
+        services.place_bid(mine.id, "not_my_field", actor=other)
+    assert [(p.id, bid) for p, bid in services.bidding_choices(reviewer)] == [(mine.id, "eager")]
+    services.run_assignment(setup.call.id, setup.panel.id, actor=setup.staff)
+    assert [a.reviewer_id for a in _assignments(mine.id)] == [reviewer.id]

@@ -350,7 +350,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
         once=True,
     ),
     ("reviews.bid", "POST"): Entry(
-        allow("reviewer"), args=lambda w: {"proposal_id": w.review_proposal.id}, data=lambda w: {"level": "eager"}
+        allow("reviewer"),
+        args=lambda w: {"proposal_id": w.review_proposal.id},
+        data=lambda w: {f"b{w.review_proposal.id}-level": "eager"},
     ),
     ("reviews.technical_queue", "GET"): Entry(allow("instrument_scientist", STAFF)),
     ("reviews.technical_form", "GET"): Entry(

@@ -30,6 +30,7 @@ from app.reviews.models import (
 from app.reviews.services.review import PER_PROPOSAL, WINDOW_YEARS, integer, text
 
 __all__ = [
+    "bidding_choices",
     "declare_conflict",
     "get_assignment_to_grade",
     "override_assignment",
@@ -362,3 +363,41 @@ def send_review_reminders(*, now: datetime | None = None) -> int:
             )
             queued += sent is not None
     return queued
+
+
+def bidding_choices(actor: Any) -> list[tuple[Proposal, str | None]]:
+    """What a reviewer may bid on: the proposals of their panels in calls whose review runs and
+    whose allocation has not, not yet assigned to them, and never a conflicted one (nor a
+    proprietary one: those go to no panel). Each with the reviewer's current bid."""
+    from app.accounts.models import Role
+    from app.reviews.models import CallReview, PanelDecision
+
+    panel_ids = actor.scopes(Role.REVIEWER) if permissions.is_reviewer(actor) else set()
+    if not panel_ids:
+        return []
+    decisions = db.session.scalars(
+        select(PanelDecision)
+        .join(CallReview, CallReview.call_id == PanelDecision.call_id)
+        .where(PanelDecision.panel_id.in_(panel_ids), CallReview.allocated_at.is_(None))
+        .order_by(PanelDecision.proposal_id)
+    ).all()
+    proposals = [d.proposal for d in decisions]
+    assigned = {a.proposal_id for a in queries.assignments_for([p.id for p in proposals]) if a.reviewer_id == actor.id}
+    proposals = [p for p in proposals if p.id not in assigned]
+    if not proposals:
+        return []
+    inputs = queries.conflict_inputs([actor], proposals)
+    window = settings.get_int(WINDOW_YEARS.key)
+    bids = {
+        b.proposal_id: b.level.value
+        for b in db.session.scalars(
+            select(Bid).where(Bid.reviewer_id == actor.id, Bid.proposal_id.in_([p.id for p in proposals]))
+        )
+    }
+    return [
+        (p, bids.get(p.id))
+        for p in proposals
+        if not conflicts.find_conflicts(
+            inputs.reviewers[actor.id], inputs.teams[p.id], inputs.co_proposals, window_years=window
+        )
+    ]

@@ -303,8 +303,11 @@ def place_bid(proposal_id: int, level: Any, *, actor: Any, now: datetime | None 
 
     Raises: NotFound (not on that panel, proprietary), ValidationFailed (choose_one).
     """
-    decision = queries.get_panel_decision(proposal_id)
-    if decision.panel is None or not permissions.is_reviewer_of_panel(actor, decision.panel):
+    decision = queries.find_panel_decision(proposal_id)
+    if decision is None or decision.panel is None or not permissions.is_reviewer_of_panel(actor, decision.panel):
+        raise NotFound("proposal_not_found")
+    window = settings.get_int(WINDOW_YEARS.key)
+    if queries.find_conflicts_of(actor, decision.proposal, window_years=window):
         raise NotFound("proposal_not_found")
     try:
         chosen = BidLevel(str(level or ""))
