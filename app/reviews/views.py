@@ -563,6 +563,7 @@ def _render_allocation(call_id: int, award_forms=None, sign_off_form=None, statu
             sign_off_form=sign_off_form or SignOffForm(formdata=None),
             confirm=ConfirmForm(),
             capacity=services.capacity_summary(review),
+            fair=services.fair_return(review),
         ),
         status,
     )

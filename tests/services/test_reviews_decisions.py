@@ -187,3 +187,18 @@ def test_a_chair_does_not_see_the_ranking_row_of_their_own_proposal():
     assert seen == {setup.proposals[1].id}
     everything = {row.proposal.id for row in services.meeting(setup.call.id, setup.panel.id, actor=setup.staff).rows}
     assert everything == {p.id for p in setup.proposals}
+
+
+def test_fair_return_warns_when_a_member_gets_less_than_its_contribution():
+    from app.facility import services as facility_services
+
+    setup = make_review_setup(reviewers=2, proposals=1, capacity=10, shifts=(6,))
+    year = setup.call.cycle.starts_on.year
+    facility_services.set_contribution(year=year, country="FR", share="40", actor=setup.staff)
+    facility_services.set_contribution(year=year, country="DE", share="50", actor=setup.staff)
+    _ranked(setup, [(5, 1)])
+    services.run_allocation(setup.call.id, actor=setup.staff)
+    fair = services.fair_return(queries.get_call_review(setup.call.id))
+    rows = {c.country: (c.percent, c.warning) for c in fair.countries}
+    assert rows == {"DE": (0.0, True), "FR": (100.0, False)}  # the team is all FR (snapshot)
+    assert fair.non_member_pi_percent == 0.0 and not fair.non_member_warning

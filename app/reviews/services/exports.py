@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core import settings
 from app.extensions import db
 from app.facility import queries as facility_queries
-from app.reviews import queries
+from app.proposals.models import MemberRole, ProposalMember
+from app.reviews import queries, shares
 from app.reviews.models import CallReview, ReviewerProfile
 from app.reviews.services.decisions import Meeting
+from app.reviews.services.review import COUNTRY_TOLERANCE, NON_MEMBER_MAX
 
 __all__ = [
     "ALLOCATION_COLUMNS",
     "RANKING_COLUMNS",
     "allocation_rows",
     "capacity_summary",
+    "fair_return",
     "find_profile",
     "pi_history",
     "ranking_rows",
@@ -111,3 +115,34 @@ def capacity_summary(review: CallReview) -> list[dict[str, Any]]:
         awarded = sum(a.shifts for a in awards if a.instrument_id == instrument_id)
         out.append({"instrument": instrument, "capacity": capacity, "awarded": awarded, "left": capacity - awarded})
     return out
+
+
+def fair_return(review: CallReview) -> shares.Shares:
+    """Country shares of the call's live awards (by snapshot) against the contributions of the
+    cycle's year, with the warnings the settings ask for."""
+    from sqlalchemy import select
+
+    awards = queries.awards_of_call(review.call_id)
+    shifts: dict[int, int] = {}
+    for award in awards:
+        shifts[award.proposal_id] = shifts.get(award.proposal_id, 0) + award.shifts
+    members: dict[int, list[ProposalMember]] = {}
+    if shifts:
+        for member in db.session.scalars(select(ProposalMember).where(ProposalMember.proposal_id.in_(list(shifts)))):
+            members.setdefault(member.proposal_id, []).append(member)
+    teams = [
+        shares.AwardedTeam(
+            total,
+            [m.country_code for m in members.get(pid, [])],
+            next((m.country_code for m in members.get(pid, []) if m.role == MemberRole.PI), None),
+        )
+        for pid, total in shifts.items()
+    ]
+    year = review.call.cycle.starts_on.year
+    contributions = {c.country: float(c.share) for c in facility_queries.list_contributions(year)}
+    return shares.shares(
+        teams,
+        contributions,
+        tolerance=settings.get_float(COUNTRY_TOLERANCE.key),
+        non_member_max=settings.get_float(NON_MEMBER_MAX.key),
+    )

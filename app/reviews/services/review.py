@@ -62,6 +62,23 @@ RESERVE_THRESHOLD = settings.define(
     "reviews.reserve_threshold", float, 3.5, _l("Lowest final grade for the reserve list"), minimum=1, maximum=5
 )
 
+COUNTRY_TOLERANCE = settings.define(
+    "reviews.country_share_tolerance",
+    float,
+    5.0,
+    _l("Warn when a member country's share of awarded shifts is this many points below its contribution"),
+    minimum=0,
+    maximum=100,
+)
+NON_MEMBER_MAX = settings.define(
+    "reviews.non_member_share_max",
+    float,
+    20.0,
+    _l("Warn when more than this percentage of awarded shifts goes to PIs outside the member countries"),
+    minimum=0,
+    maximum=100,
+)
+
 NAME_MAX = 200
 COMMENT_MAX = 10000
 
