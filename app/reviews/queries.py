@@ -331,6 +331,15 @@ def awards_of_call(call_id: int, *, live_only: bool = True) -> list[Award]:
     return list(db.session.scalars(query.order_by(Award.instrument_id, Award.id)))
 
 
+def awards_of_call_for_proposal(proposal_id: int) -> list[Award]:
+    """The live awards of a proposal."""
+    return list(
+        db.session.scalars(
+            select(Award).where(Award.proposal_id == proposal_id, Award.withdrawn_at.is_(None)).order_by(Award.id)
+        )
+    )
+
+
 def get_award(award_id: int) -> Award:
     found = db.session.get(Award, award_id)
     if found is None:

@@ -202,3 +202,19 @@ def test_fair_return_warns_when_a_member_gets_less_than_its_contribution():
     rows = {c.country: (c.percent, c.warning) for c in fair.countries}
     assert rows == {"DE": (0.0, True), "FR": (100.0, False)}  # the team is all FR (snapshot)
     assert fair.non_member_pi_percent == 0.0 and not fair.non_member_warning
+
+
+def test_a_pi_withdrawing_an_accepted_proposal_frees_its_shifts_for_the_reserve():
+    from app.proposals import services as proposal_services
+
+    setup = make_review_setup(reviewers=2, proposals=2, capacity=6, shifts=(6, 6))
+    _ranked(setup, [(5, 1), (4, 2)])
+    services.run_allocation(setup.call.id, actor=setup.staff)
+    services.sign_off_decisions(setup.call.id, notify_at=NOTIFY, actor=setup.staff)
+    services.release_due_decisions(now=NOTIFY)
+    a, b = setup.proposals
+    proposal_services.withdraw_proposal(a.id, actor=a.pi.user, now=NOTIFY)
+    assert a.status == ProposalStatus.WITHDRAWN
+    assert db.session.scalar(select(Award).where(Award.proposal_id == a.id)).withdrawn_at is not None
+    assert [x.shifts for x in queries.awards_of_call_for_proposal(b.id)] == [6]
+    assert b.status == ProposalStatus.ACCEPTED

@@ -16,13 +16,17 @@ from app.reviews.services.review import *  # noqa: F403
 
 
 def _register() -> None:
-    """Fill the proposals domain's readers slot: assigned reviewers and instrument scientists
-    may read a proposal (the proposals domain never imports reviews)."""
+    """Fill the proposals domain's readers slot (assigned reviewers and instrument scientists
+    may read a proposal) and react to a withdrawn proposal; the proposals domain never imports
+    reviews."""
     from app.core import events
+    from app.proposals.events import ProposalWithdrawn
     from app.proposals.permissions import READERS_SLOT
     from app.reviews.permissions import can_read_proposal_for_review
+    from app.reviews.services.decisions import on_proposal_withdrawn
 
     events.fill_slot(READERS_SLOT, can_read_proposal_for_review)
+    events.subscribe(ProposalWithdrawn, on_proposal_withdrawn)
 
 
 _register()

@@ -521,7 +521,10 @@ def withdraw_award(award_id: int, *, reason: Any, actor: Any, now: datetime | No
     award = queries.get_award(award_id)
     if award.withdrawn_at is not None:
         raise InvalidState("award_withdrawn")
-    why = text(reason, "reason", maximum=2000)
+    return _withdraw(award, text(reason, "reason", maximum=2000), actor, now)
+
+
+def _withdraw(award: Award, why: str, actor: Any, now: datetime) -> list[Award]:
     award.withdrawn_at = now
     award.withdrawn_reason = why
     audit.record(actor, "award.withdrawn", award, changes={"shifts": award.shifts, "reason": why})
@@ -529,7 +532,9 @@ def withdraw_award(award_id: int, *, reason: Any, actor: Any, now: datetime | No
     reserve = [
         d
         for d in queries.decisions_of_call(award.call_id)
-        if d.outcome == Outcome.RESERVE and d.proposal_id != award.proposal_id
+        if d.outcome == Outcome.RESERVE
+        and d.proposal_id != award.proposal_id
+        and d.proposal.status != ProposalStatus.WITHDRAWN
     ]
     if not reserve:
         return []
@@ -585,3 +590,17 @@ def withdraw_award(award_id: int, *, reason: Any, actor: Any, now: datetime | No
             _send_letter(decision, now, f"decision-letter:{proposal.id}:reserve:{award.id}")
         audit.record(actor, "award.from_reserve", new, changes={"shifts": new.shifts, "freed_by": award.id})
     return created
+
+
+def on_proposal_withdrawn(event: Any) -> None:
+    """A proposal was withdrawn (proposals domain event, same transaction): its open review
+    assignments end and its live awards are withdrawn, their shifts going to the reserve list."""
+    from app.reviews.models import AssignmentState
+
+    now = utcnow()
+    for row in queries.assignments_for([event.proposal_id]):
+        if row.state == AssignmentState.ASSIGNED:
+            row.state = AssignmentState.REMOVED
+            row.reason = "proposal withdrawn"
+    for award in queries.awards_of_call_for_proposal(event.proposal_id):
+        _withdraw(award, "proposal withdrawn", None, now)
