@@ -683,8 +683,25 @@ def decision(proposal_id: int):
     )
 
 
+def _decision_notice(*, actor, proposal):
+    """On the proposal page: a link to the decision, once it may be seen (released, for the
+    team; always for staff and directors)."""
+    from markupsafe import Markup, escape
+
+    found = queries.find_decision(proposal.id)
+    if found is None or not permissions.can_view_decision(actor, found):
+        return None
+    link = url_for("reviews.decision", proposal_id=proposal.id)
+    text = _("The decision on this proposal: %(outcome)s.", outcome=outcome_label(found.outcome))
+    return Markup('<a href="{}">{}</a>').format(link, escape(text))
+
+
 def init_app(app) -> None:
-    """The role page offers panels as the scope of reviewer and panel chair."""
+    """The role page offers panels as the scope of reviewer and panel chair; the proposal page
+    shows the decision once it may be seen (the proposals domain's notices slot)."""
     from app.accounts import scopes
+    from app.core import events
+    from app.proposals.views import NOTICES_SLOT
 
     scopes.register("panel", choices=queries.panel_scope_choices, label=queries.panel_scope_label)
+    events.fill_slot(NOTICES_SLOT, _decision_notice)

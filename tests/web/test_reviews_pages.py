@@ -47,12 +47,15 @@ def test_a_reviewer_sees_other_reviews_only_after_grading(client, ctx):
 def test_a_reviewer_gets_404_on_someone_elses_assignment_and_unassigned_proposals(client, ctx):
     with ctx():
         setup, _chair, proposal, rows = _graded_setup()
-        third = setup.reviewers[2]
+        third, bob = setup.reviewers[2], setup.reviewers[1]
         bob_row = rows[1].id
         proposal_id = proposal.id
     login(client, third)
     assert client.get(f"/reviews/assignments/{bob_row}").status_code == 404
     assert client.get(f"/proposals/{proposal_id}/print").status_code == 404
+    other = client.application.test_client()
+    login(other, bob)  # the assigned reviewer reads it
+    assert other.get(f"/proposals/{proposal_id}/print").status_code == 200
 
 
 def test_the_pi_sees_the_decision_only_once_released_and_never_a_reviewer(client, ctx):
@@ -75,13 +78,17 @@ def test_the_pi_sees_the_decision_only_once_released_and_never_a_reviewer(client
         names = [r.name for r in setup.reviewers]
     login(client, pi)
     assert client.get(f"/reviews/proposals/{proposal_id}/decision").status_code == 404
+    assert "The decision on this proposal" not in client.get(f"/proposals/{proposal_id}").get_data(as_text=True)
     with ctx():
         assert services.release_due_decisions(now=notify) == 1
     page = client.get(f"/reviews/proposals/{proposal_id}/decision").get_data(as_text=True)
     assert "A strong case" in page and "6 shifts" in page
     for secret in [*names, "Ada private words.", "Bob private words."]:
         assert secret not in page
-    edit = client.get(f"/proposals/{proposal_id}/edit").get_data(as_text=True)
+    response = client.get(f"/proposals/{proposal_id}")
+    assert response.status_code == 200
+    edit = response.get_data(as_text=True)
+    assert "The decision on this proposal: accepted." in edit
     for secret in [*names, "private words"]:
         assert secret not in edit
 
