@@ -306,6 +306,9 @@ def submit_review(
     db.session.add(review)
     row.state = AssignmentState.SUBMITTED
     row.review = review
+    from app.reviews.services.rapid import decide_rapid
+
+    decide_rapid(row.proposal, now=now)
     return review
 
 

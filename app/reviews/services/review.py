@@ -215,6 +215,9 @@ def submit_technical_review(
     found.comment_for_pi = text(comment_for_pi, "comment_for_pi", required=False)
     found.reviewer_id = actor.id
     found.submitted_at = now
+    from app.reviews.services.rapid import decide_rapid
+
+    decide_rapid(found.proposal, now=now)
     return found
 
 
