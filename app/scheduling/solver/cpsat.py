@@ -19,6 +19,7 @@ safety net that, if it fires, is reported in the status (…+WALL_CAP).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from app.scheduling.solver.greedy import Placements
-from app.scheduling.solver.grid import AwardContext, Grid, people_of, run_from
+from app.scheduling.solver.grid import AwardContext, Grid, people_of
 from app.scheduling.solver.model import Session
 
 SEED = 20270101
@@ -69,6 +70,21 @@ def _runs(mask: int) -> list[tuple[int, int]]:
     return out
 
 
+def start_period(grid: Grid, instrument: str) -> int:
+    """P such that every allowed start lies on one grid of step P (1 when there is none)."""
+    inst = grid.instruments[instrument]
+    spd = grid.problem.shifts_per_day
+    if inst.start_shifts is None:
+        return 1
+    positions = sorted(p for p in inst.start_shifts if 0 <= p < spd)
+    if not positions:
+        return 1
+    step = spd
+    for p in positions[1:]:
+        step = math.gcd(step, p - positions[0])
+    return step
+
+
 def solve_group(
     grid: Grid,
     contexts: Sequence[AwardContext],
@@ -90,14 +106,33 @@ def solve_group(
     hint_values: list[tuple[cp_model.IntVar, int]] = []
     n = grid.horizon
 
+    # base segments: maximal free runs of each instrument's calendar (downtime, maintenance,
+    # pins); every session lies in one, so per segment Σ (length + changeover) ≤ size + changeover.
+    # These capacity rows are redundant for the schedule but make the LP bound a knapsack per
+    # segment instead of per instrument.
+    segment_of: dict[str, list[tuple[int, int]]] = {}
+    segment_load: dict[tuple[str, int], list] = {}
+    all_shifts = (1 << n) - 1
+    period: dict[str, int] = {}
+    for key in sorted({c.instrument.key for c in contexts}):
+        segment_of[key] = _runs(~grid.base(key) & all_shifts)
+        period[key] = start_period(grid, key)
+
     for ctx in sorted(contexts, key=lambda c: c.key):
         if not ctx.starts or ctx.slots == 0:
             continue
         c = ctx.instrument.changeover
+        inst_key = ctx.instrument.key
+        step = period[inst_key]
+        segments = segment_of[inst_key]
         starts = list(ctx.starts)
-        table = [0] * (starts[-1] + 1)
-        for s in starts:
-            table[s] = s + run_from(ctx.static, s)
+        # the award's own runs (static mask) that hold a fitting start, with their base segment
+        runs = []
+        for a, b in _runs(~ctx.static & all_shifts):
+            fitting = [x for x in starts if a <= x <= b - ctx.min_len]
+            if fitting:
+                g = next(i for i, (ga, gb) in enumerate(segments) if ga <= a and b <= gb)
+                runs.append((a, b, g, fitting[0], fitting[-1]))
         domain = cp_model.Domain.FromValues(starts)
         pref_runs = _runs(ctx.preferred)
         given = sorted(hint.get(ctx.key, ()), key=lambda s: s.start)
@@ -112,12 +147,38 @@ def solve_group(
             model.add(end == start + length)
             model.add(length >= ctx.min_len).only_enforce_if(present)
             model.add(length == 0).only_enforce_if(~present)
-            run_end = model.new_int_var(0, n, f"r[{name}]")
-            model.add_element(start, table, run_end)
-            model.add(end <= run_end)
+            if j < len(given):
+                hs, hl = given[j].start, given[j].length
+            else:
+                hs, hl = starts[0], 0
+            hint_values += [(present, int(hl > 0)), (start, hs), (length, hl), (end, hs + hl)]
+            choice = []
+            run_lengths = []
+            for a, b, g, first, last in runs:
+                inside = hl > 0 and a <= hs and hs + hl <= b
+                x = model.new_bool_var(f"x[{name},{a}]")
+                cap = min(b - first, ctx.remaining)
+                lx = model.new_int_var(0, cap, f"lx[{name},{a}]")
+                model.add(lx <= cap * x)
+                model.add(start >= first).only_enforce_if(x)
+                model.add(start <= last).only_enforce_if(x)
+                model.add(end <= b).only_enforce_if(x)
+                if step == 1:
+                    segment_load.setdefault((inst_key, g), []).append(lx + c * x)
+                else:
+                    # the next session starts on the start grid: this one uses ⌈(length + c)/P⌉·P
+                    u = model.new_int_var(0, -(-(cap + c) // step), f"u[{name},{a}]")
+                    model.add(step * u >= lx + c * x)
+                    segment_load.setdefault((inst_key, g), []).append(step * u)
+                    hint_values.append((u, -(-(hl + c) // step) if inside else 0))
+                choice.append(x)
+                run_lengths.append(lx)
+                hint_values += [(x, int(inside)), (lx, hl if inside else 0)]
+            model.add(sum(choice) == present)
+            model.add(sum(run_lengths) == length)
             inst_iv = model.new_optional_interval_var(start, length + c, end + c, present, f"i[{name}]")
             person_iv = model.new_optional_interval_var(start, length, end, present, f"q[{name}]")
-            by_inst.setdefault(ctx.instrument.key, []).append(inst_iv)
+            by_inst.setdefault(inst_key, []).append(inst_iv)
             for p in people_of(ctx.award):
                 by_person.setdefault(p, []).append(person_iv)
             if prev is not None:
@@ -126,27 +187,30 @@ def solve_group(
             objective_terms.append(ctx.score * length)
             if j + ctx.pinned_sessions >= 1:
                 objective_terms.append(-w.split * present)
-            # hint: the greedy session in this slot, or an absent slot at the first start
-            if j < len(given):
-                g = given[j]
-                hs, hl = g.start, g.length
-            else:
-                hs, hl = starts[0], 0
-            hint_values += [(present, int(hl > 0)), (start, hs), (length, hl), (end, hs + hl), (run_end, table[hs])]
             if w.preferred:
                 for ps, pe in pref_runs:
+                    if pe <= starts[0] or ps >= runs[-1][1]:
+                        continue
+                    # ov = max(0, min(end, pe) − max(start, ps)), exactly
+                    lo = model.new_int_var(0, n, f"lo[{name},{ps}]")
+                    hi = model.new_int_var(0, n, f"hi[{name},{ps}]")
                     ov = model.new_int_var(0, min(pe - ps, ctx.remaining), f"o[{name},{ps}]")
-                    model.add(ov <= end - ps)
-                    model.add(ov <= pe - start)
-                    model.add(ov <= length)
+                    model.add_max_equality(lo, [start, ps])
+                    model.add_min_equality(hi, [end, pe])
+                    model.add_max_equality(ov, [0, hi - lo])
                     objective_terms.append(w.preferred * ov)
-                    true_ov = max(0, min(hs + hl, pe) - max(hs, ps)) if hl else 0
-                    hint_values.append((ov, true_ov))
+                    hlo, hhi = max(hs, ps), min(hs + hl, pe)
+                    hint_values += [(lo, hlo), (hi, hhi), (ov, max(0, hhi - hlo))]
             slot = _Slot(ctx, j, present, start, length, end, inst_iv, person_iv)
             slots.append(slot)
             lengths.append(length)
             prev = slot
         model.add(sum(lengths) <= ctx.remaining)
+    for (inst_key, g), load in sorted(segment_load.items()):
+        ga, gb = segment_of[inst_key][g]
+        first = next((x for x in grid.start_ok[inst_key] if ga <= x < gb), ga)
+        slack = period[inst_key] - 1 + grid.instruments[inst_key].changeover
+        model.add(sum(load) <= gb - first + slack)
 
     if not slots:
         return CpResult({}, 0, 0, "SKIPPED", time.perf_counter() - t0, 0.0)
