@@ -171,25 +171,53 @@ def run(size: str, *, effort: int = 6, span: float = 0.02, seed: int = 7, repeat
     identical = all(s == sol for s in solutions[1:]) if len(solutions) > 1 else None
     demand = sum(a.shifts for a in problem.awards)
     placed = sum(s.length for s in sol.sessions)
-    print(f"# schedule {size}: {len(problem.instruments)} instruments, {len(problem.awards)} awards, {demand} shifts asked, "
-          f"{placed} placed by the solver ({sum(s.length for s in base.sessions)} by greedy), "
-          f"{len(sol.groups)} groups (largest {max(len(g.instruments) for g in sol.groups)} instruments), "
-          f"effort {effort}, span {span}, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(
+        f"# schedule {size}: {len(problem.instruments)} instruments, {len(problem.awards)} awards, {demand} shifts asked, "
+        f"{placed} placed by the solver ({sum(s.length for s in base.sessions)} by greedy), "
+        f"{len(sol.groups)} groups (largest {max(len(g.instruments) for g in sol.groups)} instruments), "
+        f"effort {effort}, span {span}, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
     print(f"{'name':34s} {'ratio':>8s} {'app':>14s} {'baseline':>14s} {'n':>3s}  verdict")
     lines = []
     r_greedy = sol.objective / sol.greedy_objective if sol.greedy_objective else 1.0
     target = 1.02 if size == "M" else 1.0
-    lines.append(_line("B9 schedule_quality/greedy", r_greedy, sol.objective, sol.greedy_objective, len(solutions),
-                       ("PASS" if r_greedy >= target else "FAIL") + f" (≥{target}×)"))
+    lines.append(
+        _line(
+            "B9 schedule_quality/greedy",
+            r_greedy,
+            sol.objective,
+            sol.greedy_objective,
+            len(solutions),
+            ("PASS" if r_greedy >= target else "FAIL") + f" (≥{target}×)",
+        )
+    )
     r_bound = sol.objective / sol.bound if sol.bound else 1.0
-    lines.append(_line("B9 schedule_quality/bound", r_bound, sol.objective, sol.bound, len(solutions),
-                       ("PASS" if r_bound >= 0.97 else ("FAIL" if size == "M" else "info")) + f" (≥0.97×, gap {sol.gap:.4f})"))
+    lines.append(
+        _line(
+            "B9 schedule_quality/bound",
+            r_bound,
+            sol.objective,
+            sol.bound,
+            len(solutions),
+            ("PASS" if r_bound >= 0.97 else ("FAIL" if size == "M" else "info")) + f" (≥0.97×, gap {sol.gap:.4f})",
+        )
+    )
     med = statistics.median(walls)
-    lines.append(_line("B10 schedule_time", med / greedy_wall, med, greedy_wall, len(walls),
-                       f"info (about 10 s on M, 60 s on L){'' if identical is None else ', identical runs: ' + str(identical)}"))
+    lines.append(
+        _line(
+            "B10 schedule_time",
+            med / greedy_wall,
+            med,
+            greedy_wall,
+            len(walls),
+            f"info (about 10 s on M, 60 s on L){'' if identical is None else ', identical runs: ' + str(identical)}",
+        )
+    )
     # re-plan the busiest instrument with everything else pinned
-    busiest = max(sorted({a.instrument for a in problem.awards}),
-                  key=lambda k: sum(a.shifts for a in problem.awards if a.instrument == k))
+    busiest = max(
+        sorted({a.instrument for a in problem.awards}),
+        key=lambda k: sum(a.shifts for a in problem.awards if a.instrument == k),
+    )
     rp = replan_problem(problem, sol, busiest)
     rwalls = []
     for _ in range(3):
@@ -200,21 +228,50 @@ def run(size: str, *, effort: int = 6, span: float = 0.02, seed: int = 7, repeat
     solve(rp, use_cpsat=False)
     rgreedy = time.perf_counter() - t
     rmed = statistics.median(rwalls)
-    lines.append(_line("B10 replan_one_instrument", rmed / rgreedy if rgreedy else 0.0, rmed, rgreedy, len(rwalls),
-                       ("PASS" if rmed <= 1.0 else "FAIL") + f" (≤1 s; {len(rp.awards)} awards, obj/greedy "
-                       f"{rsol.objective / max(1, rsol.greedy_objective):.4f})"))
+    lines.append(
+        _line(
+            "B10 replan_one_instrument",
+            rmed / rgreedy if rgreedy else 0.0,
+            rmed,
+            rgreedy,
+            len(rwalls),
+            ("PASS" if rmed <= 1.0 else "FAIL") + f" (≤1 s; {len(rp.awards)} awards, obj/greedy "
+            f"{rsol.objective / max(1, rsol.greedy_objective):.4f})",
+        )
+    )
     result = {
-        "size": size, "effort": effort, "span": span, "seed": seed, "load": load,
-        "instruments": len(problem.instruments), "awards": len(problem.awards),
-        "demand_shifts": demand, "placed_shifts": placed, "greedy_placed_shifts": sum(s.length for s in base.sessions),
-        "objective": sol.objective, "greedy_objective": sol.greedy_objective, "bound": sol.bound, "gap": sol.gap,
-        "walls": walls, "greedy_wall": greedy_wall, "identical_runs": identical,
+        "size": size,
+        "effort": effort,
+        "span": span,
+        "seed": seed,
+        "load": load,
+        "instruments": len(problem.instruments),
+        "awards": len(problem.awards),
+        "demand_shifts": demand,
+        "placed_shifts": placed,
+        "greedy_placed_shifts": sum(s.length for s in base.sessions),
+        "objective": sol.objective,
+        "greedy_objective": sol.greedy_objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "walls": walls,
+        "greedy_wall": greedy_wall,
+        "identical_runs": identical,
         "unplaced_reasons": _count(u.reason for u in sol.unplaced),
         "groups": [
-            {"instruments": len(g.instruments), "awards": g.awards, "objective": g.objective,
-             "greedy": g.greedy_objective, "bound": g.bound, "gap": gap(g.objective, g.bound), "status": g.status,
-             "winner": g.winner, "deterministic_limit": g.deterministic_limit,
-             "deterministic_time": g.deterministic_time, "wall": g.wall_time}
+            {
+                "instruments": len(g.instruments),
+                "awards": g.awards,
+                "objective": g.objective,
+                "greedy": g.greedy_objective,
+                "bound": g.bound,
+                "gap": gap(g.objective, g.bound),
+                "status": g.status,
+                "winner": g.winner,
+                "deterministic_limit": g.deterministic_limit,
+                "deterministic_time": g.deterministic_time,
+                "wall": g.wall_time,
+            }
             for g in sol.groups
         ],
         "lines": lines,
