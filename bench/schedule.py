@@ -222,7 +222,7 @@ def run(size: str, *, effort: int = 6, span: float = 0.02, seed: int = 7, repeat
     rwalls = []
     for _ in range(3):
         t = time.perf_counter()
-        rsol = solve(rp, effort=3)
+        rsol = solve(rp, effort=1)
         rwalls.append(time.perf_counter() - t)
     t = time.perf_counter()
     solve(rp, use_cpsat=False)

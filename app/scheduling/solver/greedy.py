@@ -80,30 +80,42 @@ def by_score(contexts: Iterable[AwardContext]) -> list[AwardContext]:
     return sorted(contexts, key=lambda c: (-c.award.score, c.key))
 
 
-def best_session(ctx: AwardContext, forbidden: int, want: int) -> tuple[int, int, int] | None:
-    """(start, length, preferred shifts) of the best session of at most `want` shifts, or None."""
+def best_session(ctx: AwardContext, forbidden: int, want: int, best_fit: bool = False) -> tuple[int, int, int] | None:
+    """(start, length, preferred shifts) of the best session of at most `want` shifts, or None.
+
+    Longest first, then most preferred shifts; then the earliest start (first fit) or, with
+    `best_fit`, the start in the tightest free run (least room wasted around it), then earliest.
+    """
     best: tuple[int, int, int] | None = None
-    best_key = (0, 0)
+    best_key: tuple[int, int, int] = (0, 0, 0)
     has_pref = ctx.preferred != 0
     for s in ctx.starts:
         if (forbidden >> s) & 1:
             continue
-        length = min(run_from(forbidden, s), want)
+        run = run_from(forbidden, s)
+        length = min(run, want)
         if length < ctx.min_len or length < best_key[0]:
             continue
         pref = popcount(ctx.preferred & span(s, s + length)) if has_pref else 0
-        if (length, pref) > best_key or best is None:
-            best, best_key = (s, length, pref), (length, pref)
-            if length == want and (not has_pref or pref == length):
+        waste = 0
+        if best_fit:
+            run_start = (forbidden & ((1 << s) - 1)).bit_length()
+            waste = s + run - run_start - length
+        key = (length, pref, -waste)
+        if key > best_key or best is None:
+            best, best_key = (s, length, pref), key
+            if length == want and (not has_pref or pref == length) and waste == 0:
                 break
     return best
 
 
-def place_award(ctx: AwardContext, occ: Occupancy, placed: list[Session], w_pref: int, w_split: int) -> None:
+def place_award(
+    ctx: AwardContext, occ: Occupancy, placed: list[Session], w_pref: int, w_split: int, best_fit: bool = False
+) -> None:
     """Add sessions for `ctx` to `placed` (and to `occ`) while they add value."""
     remaining = ctx.remaining - sum(s.length for s in placed)
     while remaining >= ctx.min_len and len(placed) < ctx.sessions_left:
-        found = best_session(ctx, occ.forbidden(ctx), remaining)
+        found = best_session(ctx, occ.forbidden(ctx), remaining, best_fit)
         if found is None:
             return
         start, length, pref = found
@@ -116,12 +128,12 @@ def place_award(ctx: AwardContext, occ: Occupancy, placed: list[Session], w_pref
         remaining -= length
 
 
-def greedy(grid: Grid, contexts: Sequence[AwardContext]) -> Placements:
-    """Greedy by score over `contexts` (one group or the whole problem)."""
-    return fill(grid, contexts, {})
+def greedy(grid: Grid, contexts: Sequence[AwardContext], best_fit: bool = False) -> Placements:
+    """Greedy by score over `contexts` (one group or the whole problem); first fit is the baseline."""
+    return fill(grid, contexts, {}, best_fit)
 
 
-def fill(grid: Grid, contexts: Sequence[AwardContext], placements: Placements) -> Placements:
+def fill(grid: Grid, contexts: Sequence[AwardContext], placements: Placements, best_fit: bool = False) -> Placements:
     """Extend sessions to the right and add sessions where room is left, by score.
 
     Never lowers the objective: an extension adds score × shifts ≥ 0 and keeps every
@@ -151,7 +163,7 @@ def fill(grid: Grid, contexts: Sequence[AwardContext], placements: Placements) -
                 session = Session(session.instrument, session.start, longer, session.award)
                 placed[i] = session
             occ.add(session)
-        place_award(ctx, occ, placed, w.preferred, w.split)
+        place_award(ctx, occ, placed, w.preferred, w.split, best_fit)
         if placed:
             out[ctx.key] = placed
     return out

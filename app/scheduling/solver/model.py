@@ -209,7 +209,7 @@ class GroupReport:
     objective: int
     bound: int
     status: str  # CP-SAT's status: OPTIMAL, FEASIBLE, UNKNOWN, SKIPPED (nothing to decide)
-    winner: str  # "cpsat" or "greedy" (greedy also when equal)
+    winner: str  # "greedy" (also when equal), "best_fit" (the best-fit greedy) or "cpsat"
     deterministic_limit: float
     wall_time: float = field(default=0.0, compare=False)
     greedy_time: float = field(default=0.0, compare=False)

@@ -75,17 +75,24 @@ def solve(
         best, best_obj, winner, status, bound, dtime = g, g_obj, "greedy", "SKIPPED", g_obj, 0.0
         cp_wall = 0.0
         if use_cpsat:
+            # best fit (tightest free run) usually packs better than the first-fit baseline: it
+            # is a candidate of its own and the hint when it is
+            bf = greedy(grid, ctxs, best_fit=True)
+            bf_obj = objective(problem, (s for v in bf.values() for s in v), contexts)
+            hint = g
+            if bf_obj > g_obj:
+                best, best_obj, winner, hint = bf, bf_obj, "best_fit", bf
             cap = wall_cap if wall_cap is not None else 3 * share * WALL_PER_DETERMINISTIC_SECOND + 5
             if len(group) > 1 and sum(c.slots for c in ctxs) > MONOLITH_MAX_SLOTS:
-                cp = _by_instrument(grid, ctxs, g, share, cap, workers, seed)
+                cp = _by_instrument(grid, ctxs, hint, share, cap, workers, seed)
             else:
-                cp = solve_group(grid, ctxs, g, deterministic_limit=share, wall_cap=cap, workers=workers, seed=seed)
+                cp = solve_group(grid, ctxs, hint, deterministic_limit=share, wall_cap=cap, workers=workers, seed=seed)
             status, dtime, cp_wall = cp.status, cp.deterministic_time, cp.wall_time
             bound = max(cp.bound, g_obj)
             if cp.placements is not None:
                 filled = fill(grid, ctxs, cp.placements)
                 cp_obj = objective(problem, (s for v in filled.values() for s in v), contexts)
-                if cp_obj > g_obj:
+                if cp_obj > best_obj:
                     best, best_obj, winner = filled, cp_obj, "cpsat"
             bound = max(bound, best_obj)
         final.update(best)
