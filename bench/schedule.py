@@ -156,7 +156,7 @@ def _line(name: str, ratio: float, app: float, baseline: float, n: int, verdict:
     return {"name": name, "ratio": ratio, "app": app, "baseline": baseline, "n": n, "verdict": verdict}
 
 
-def run(size: str, *, effort: int = 6, span: float = 0.02, seed: int = 7, repeat: int = 1) -> dict:
+def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat: int = 1) -> dict:
     problem = generate(size, seed=seed, span=span)
     load = os.getloadavg()
     t = time.perf_counter()
@@ -291,7 +291,7 @@ def _count(items) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="S")
-    parser.add_argument("--effort", type=int, default=6)
+    parser.add_argument("--effort", type=int, default=5)
     parser.add_argument("--span", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1)
