@@ -330,7 +330,7 @@ def test_large_linked_groups_are_split_by_instrument_and_stay_valid(monkeypatch)
 # --- purity ---------------------------------------------------------------------------------
 
 SOLVER = Path(__file__).resolve().parents[2] / "app" / "scheduling" / "solver"
-ALLOWED_ROOTS = {"__future__", "collections", "dataclasses", "itertools", "math", "time", "ortools"}
+ALLOWED_ROOTS = {"__future__", "bisect", "collections", "dataclasses", "itertools", "math", "time", "ortools"}
 
 
 def test_solver_imports_nothing_from_flask_sqlalchemy_or_app():

@@ -75,6 +75,9 @@ class Occupancy:
     def sessions_on(self, instrument: str) -> list[Session]:
         return list(self._inst.get(instrument, ()))
 
+    def sessions_of(self, person: str) -> list[Session]:
+        return list(self._person.get(person, ()))
+
 
 def by_score(contexts: Iterable[AwardContext]) -> list[AwardContext]:
     return sorted(contexts, key=lambda c: (-c.award.score, c.key))
