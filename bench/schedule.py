@@ -1,6 +1,6 @@
 """B9 schedule_quality and B10 schedule_time (BENCHMARKS.md): generated cycles S, M, L.
 
-    python -m bench.schedule --size M [--effort 6] [--span 0.02] [--seed 7] [--repeat 1]
+    python -m bench.schedule --size M [--effort 5] [--span 0.02] [--seed 7] [--repeat 1]
 
 Prints one line per benchmark (`name  ratio  app  baseline  n  verdict`) and writes the same,
 with the per-group figures, as JSON to bench/results/schedule-<size>.json. Runs on its own:
