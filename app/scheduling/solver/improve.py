@@ -14,11 +14,11 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 from app.scheduling.solver.greedy import Occupancy, Placements, by_score, place_award
-from app.scheduling.solver.grid import AwardContext, Grid, people_of, run_from, session_value
+from app.scheduling.solver.grid import AwardContext, Grid, people_of, popcount, run_from, session_value, span
 from app.scheduling.solver.model import Session
 
 
-def improve(grid: Grid, contexts: Sequence[AwardContext], placements: Placements, rounds: int = 2) -> Placements:
+def improve(grid: Grid, contexts: Sequence[AwardContext], placements: Placements, rounds: int = 4) -> Placements:
     w = grid.problem.weights
     by_key = {c.key: c for c in contexts}
     out: Placements = {k: sorted(v, key=lambda s: s.start) for k, v in sorted(placements.items()) if v}
@@ -30,6 +30,8 @@ def improve(grid: Grid, contexts: Sequence[AwardContext], placements: Placements
     def value(ctx: AwardContext, sessions: Sequence[Session]) -> int:
         return session_value(ctx, sessions, w.preferred, w.split) if sessions else 0
 
+    worth: dict[str, int] = {k: value(by_key[k], v) for k, v in out.items()}
+
     for _ in range(rounds):
         moved = False
         for ctx in by_score(contexts):
@@ -39,26 +41,33 @@ def improve(grid: Grid, contexts: Sequence[AwardContext], placements: Placements
             c = ctx.instrument.changeover
             on_inst = sorted(occ.sessions_on(inst), key=lambda s: s.start)
             starts = [s.start for s in on_inst]
+            busy = [x for p in people_of(ctx.award) for x in occ.sessions_of(p)]
+            extra = w.split if ctx.pinned_sessions >= 1 else 0
             best: tuple[int, int, int, list[Session]] | None = None  # gain, start, length, ejected
             for s in ctx.starts:
                 length = min(run_from(ctx.static, s), ctx.remaining)
+                mine = ctx.score * length + w.preferred * popcount(ctx.preferred & span(s, s + length)) - extra
                 lo, hi = s - c, s + length + c
                 i = max(0, bisect_left(starts, lo) - 1)
                 ejected = []
+                loss = 0
                 while i < len(on_inst) and on_inst[i].start < hi:
                     if on_inst[i].end > lo:
                         ejected.append(on_inst[i])
+                        loss += worth[on_inst[i].award]
                     i += 1
-                if not ejected:
-                    continue  # room there already: fill would have used it
-                if not _people_free(ctx, occ, s, s + length, ejected):
+                # skip: nothing in the way (fill would have used the room), or not better than the
+                # best so far counting the whole worth of the awards in the way (a heuristic
+                # filter: a multi-session award that keeps its other sessions loses less)
+                if not ejected or loss >= mine - (best[0] if best else 0):
+                    continue
+                if any(x.start < s + length and s < x.end and x not in ejected for x in busy):
                     continue
                 loss = 0
                 for award_key in sorted({e.award for e in ejected}):
-                    mine = out[award_key]
-                    kept = [x for x in mine if x not in ejected]
-                    loss += value(by_key[award_key], mine) - value(by_key[award_key], kept)
-                gain = value(ctx, [Session(inst, s, length, ctx.key)]) - loss
+                    kept = [x for x in out[award_key] if x not in ejected]
+                    loss += worth[award_key] - value(by_key[award_key], kept)
+                gain = mine - loss
                 if gain > 0 and (best is None or gain > best[0]):
                     best = (gain, s, length, ejected)
             if best is None:
@@ -70,19 +79,13 @@ def improve(grid: Grid, contexts: Sequence[AwardContext], placements: Placements
             session = Session(inst, s, length, ctx.key)
             occ.add(session)
             out[ctx.key] = [session]
+            worth[ctx.key] = value(ctx, [session])
             for award_key in sorted({e.award for e in ejected}, key=lambda k: (-by_key[k].award.score, k)):
                 placed = out[award_key]
                 place_award(by_key[award_key], occ, placed, w.preferred, w.split, best_fit=True)
                 placed.sort(key=lambda x: x.start)
+                worth[award_key] = value(by_key[award_key], placed)
             moved = True
         if not moved:
             break
     return {k: v for k, v in out.items() if v}
-
-
-def _people_free(ctx: AwardContext, occ: Occupancy, start: int, end: int, ejected: list[Session]) -> bool:
-    for p in people_of(ctx.award):
-        for other in occ.sessions_of(p):
-            if other.start < end and start < other.end and other not in ejected:
-                return False
-    return True
