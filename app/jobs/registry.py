@@ -78,3 +78,23 @@ def _purge_unverified_accounts() -> None:
 
 
 register_periodic(Periodic("accounts.purge_unverified", _purge_unverified_accounts, cron={"hour": 3, "minute": 17}))
+
+
+def _open_and_close_calls() -> None:
+    from app.proposals import services as proposals
+
+    run = proposals.open_and_close_calls()
+    if run.opened or run.closed:
+        log.info("calls: opened %s, closed %s", run.opened, run.closed)
+
+
+def _invitation_reminders() -> None:
+    from app.proposals import services as proposals
+
+    sent = proposals.send_invitation_reminders()
+    if sent:
+        log.info("proposals: %s invitation reminder(s) queued", sent)
+
+
+register_periodic(Periodic("proposals.open_and_close_calls", _open_and_close_calls, seconds=60))
+register_periodic(Periodic("proposals.invitation_reminders", _invitation_reminders, cron={"minute": 23}))

@@ -249,4 +249,88 @@ MATRIX: dict[tuple[str, str], Entry] = {
         allow(STAFF, "director", "instrument_scientist"), args=lambda w: {"name": w.cycle.name}
     ),
     ("api_countries.countries", "GET"): Entry(LOGGED_IN),
+    # proposals (issue 4): the World gets its objects from tests.factories_proposals.add_proposal_objects
+    # (call open now, proposal: a draft of "user" with a stored science case, request, sample, date,
+    # co_proposer, and an invitation to "other"'s address with its token).
+    ("proposals.calls", "GET"): Entry(LOGGED_IN),
+    ("proposals.mine", "GET"): Entry(LOGGED_IN),
+    ("proposals.create", "POST"): Entry(LOGGED_IN, args=lambda w: {"call_id": w.call.id}, ok=frozenset({302})),
+    ("proposals.edit", "GET"): Entry(allow("user", STAFF, "director"), args=lambda w: {"proposal_id": w.proposal.id}),
+    ("proposals.print_view", "GET"): Entry(
+        allow("user", STAFF, "director"), args=lambda w: {"proposal_id": w.proposal.id}
+    ),
+    ("proposals.science_case", "GET"): Entry(
+        allow("user", STAFF, "director"), args=lambda w: {"proposal_id": w.proposal.id}
+    ),
+    ("proposals.autosave", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, data=lambda w: {"abstract": "matrix"}
+    ),
+    ("proposals.save_text", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id},
+        data=lambda w: {"title": "Matrix", "abstract": "matrix", "subject_area": "chemistry"},
+        ok=frozenset({302}),
+    ),
+    ("proposals.upload", "POST"): Entry(allow("user"), args=lambda w: {"proposal_id": w.proposal.id}),
+    ("proposals.add_request", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id},
+        data=lambda w: {"req-instrument_id": str(w.call.instruments[0].instrument_id), "req-shifts": "3"},
+    ),
+    ("proposals.remove_request", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id, "request_id": w.request.id}, once=True
+    ),
+    ("proposals.add_sample", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id},
+        data=lambda w: {"smp-name": "Matrix sample", "smp-form": "powder", "smp-hazards": "none"},
+    ),
+    ("proposals.remove_sample", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id, "sample_id": w.sample.id}, once=True
+    ),
+    ("proposals.add_date", "POST"): Entry(allow("user"), args=lambda w: {"proposal_id": w.proposal.id}),
+    ("proposals.remove_date", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id, "date_id": w.date.id}, once=True
+    ),
+    ("proposals.add_link", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, data=lambda w: {"lnk-reference": "NONE-0001"}
+    ),
+    ("proposals.invite", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, data=lambda w: {"inv-email": "x@example.org"}
+    ),
+    ("proposals.revoke_invitation", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id, "invitation_id": w.invitation.id},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("proposals.hand_over", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id, "user_id": w.co_proposer.id},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("proposals.remove_member", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"proposal_id": w.proposal.id, "user_id": w.co_proposer.id},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("proposals.submit", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, ok=frozenset({302, 409}), once=True
+    ),
+    ("proposals.withdraw", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, ok=frozenset({302}), once=True
+    ),
+    ("proposals.clone", "POST"): Entry(
+        allow("user"), args=lambda w: {"proposal_id": w.proposal.id}, ok=frozenset({302}), once=True
+    ),
+    # the token is the secret: every logged-in person sees the invitation; only "other" (its address) joins
+    ("proposals.invitation", "GET"): Entry(LOGGED_IN, args=lambda w: {"token": w.invitation_token}),
+    ("proposals.invitation", "POST"): Entry(
+        allow("other"), args=lambda w: {"token": w.invitation_token}, ok=frozenset({302}), once=True
+    ),
+    ("proposals.staff_calls", "GET"): Entry(allow(STAFF, "director")),
+    ("proposals.call_proposals", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id}),
+    ("proposals.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id, "fmt": "csv"}),
 }

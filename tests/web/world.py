@@ -46,7 +46,15 @@ class World:
     mode_period: Any = None
     block: Any = None
     override: Any = None
-    # --- proposals ---
+    # --- proposals (tests/factories_proposals.add_proposal_objects) ---
+    call: Any = None
+    proposal: Any = None
+    co_proposer: Any = None
+    request: Any = None
+    sample: Any = None
+    date: Any = None
+    invitation: Any = None
+    invitation_token: Any = None
     # --- reviews ---
     # --- scheduling ---
     # --- visits ---
@@ -64,6 +72,7 @@ def build_world(app) -> World:
     from tests.dbstate import commit_and_keep
     from tests.factories import make_user
     from tests.factories_facility import add_facility_objects
+    from tests.factories_proposals import add_proposal_objects
 
     world = World()
     with app.app_context():
@@ -92,6 +101,7 @@ def build_world(app) -> World:
         # --- facility ---
         add_facility_objects(world, actor=staff)
         # --- proposals ---
+        add_proposal_objects(world, owner=owner, other=world.users["other"], actor=staff)
         # --- reviews ---
         # --- scheduling ---
         # --- visits ---
