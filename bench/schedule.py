@@ -188,7 +188,7 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
             sol.objective,
             sol.greedy_objective,
             len(solutions),
-            ("PASS" if r_greedy >= target else "FAIL") + f" (≥{target}×)",
+            ("ok" if r_greedy >= target else "MISS") + f" (≥{target}×)",
         )
     )
     r_bound = sol.objective / sol.bound if sol.bound else 1.0
@@ -199,7 +199,7 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
             sol.objective,
             sol.bound,
             len(solutions),
-            ("PASS" if r_bound >= 0.97 else ("FAIL" if size == "M" else "info")) + f" (≥0.97×, gap {sol.gap:.4f})",
+            ("ok" if r_bound >= 0.97 else ("MISS" if size == "M" else "info")) + f" (≥0.97×, gap {sol.gap:.4f})",
         )
     )
     med = statistics.median(walls)
@@ -235,7 +235,7 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
             rmed,
             rgreedy,
             len(rwalls),
-            ("PASS" if rmed <= 1.0 else "FAIL") + f" (≤1 s; {len(rp.awards)} awards, obj/greedy "
+            ("ok" if rmed <= 1.0 else "MISS") + f" (≤1 s; {len(rp.awards)} awards, obj/greedy "
             f"{rsol.objective / max(1, rsol.greedy_objective):.4f})",
         )
     )
