@@ -6,6 +6,7 @@ import ast
 import importlib
 from dataclasses import replace
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given
@@ -294,6 +295,14 @@ def test_every_solution_keeps_every_hard_rule_and_beats_greedy_deterministically
     assert first.bound >= first.objective
     assert objective(problem, first) == first.objective
     assert solve(problem, **FAST) == first  # identical on a second run
+
+
+@given(problems())
+def test_solving_linked_groups_one_instrument_at_a_time_keeps_every_hard_rule(problem):
+    with mock.patch.object(importlib.import_module("app.scheduling.solver.solve"), "MONOLITH_MAX_SLOTS", 0):
+        sol = solve(problem, **FAST)
+    assert violations(problem, sol) == []
+    assert sol.bound >= sol.objective >= sol.greedy_objective
 
 
 @given(problems())
