@@ -1,0 +1,193 @@
+"""solve(): split into groups, greedy, CP-SAT from the greedy hint, the better of the two, reasons."""
+
+from __future__ import annotations
+
+import time
+
+from app.scheduling.solver.cpsat import SEED, CpResult, solve_group
+from app.scheduling.solver.greedy import Occupancy, Placements, fill, greedy
+from app.scheduling.solver.grid import AwardContext, Grid, objective, people_of, session_value, span
+from app.scheduling.solver.groups import instrument_groups
+from app.scheduling.solver.improve import improve
+from app.scheduling.solver.model import GroupReport, Problem, Session, Solution
+from app.scheduling.solver.reasons import explain
+
+# Wall seconds per unit of CP-SAT deterministic time on this machine (2 cores, num_workers=2,
+# interleave_search), measured on the M benchmark: see docs/SOLVER.md "Calibration".
+WALL_PER_DETERMINISTIC_SECOND = 1.5
+# effort 1..10 → total deterministic time for the whole problem (shared among the groups by
+# their size). Effort 5 (the default) is the calibrated "about 10 s on M" setting.
+EFFORT_DETERMINISTIC_TIME = {1: 0.1, 2: 0.25, 3: 0.5, 4: 1.0, 5: 2.0, 6: 4.0, 7: 8.0, 8: 15.0, 9: 30.0, 10: 60.0}
+MIN_GROUP_DETERMINISTIC_TIME = 0.05
+# A linked group with more session slots than this is solved one instrument at a time
+# (`_by_instrument`): one CP-SAT model of 50 instruments gets nowhere in seconds.
+MONOLITH_MAX_SLOTS = 400
+
+
+def deterministic_time_for(effort: int) -> float:
+    """Raises: ValueError when effort is not 1..10."""
+    if effort not in EFFORT_DETERMINISTIC_TIME:
+        raise ValueError(f"effort must be 1..10, got {effort!r}")
+    return EFFORT_DETERMINISTIC_TIME[effort]
+
+
+def solve(
+    problem: Problem,
+    *,
+    effort: int = 5,
+    deterministic_limit: float | None = None,
+    workers: int = 2,
+    seed: int = SEED,
+    wall_cap: float | None = None,
+    use_cpsat: bool = True,
+) -> Solution:
+    """Place the awards of `problem`. Pure: no Flask, no SQLAlchemy, no app imports.
+
+    `deterministic_limit` (CP-SAT deterministic seconds for the whole problem) overrides
+    `effort`. `wall_cap` (seconds per group) is a safety net only; by default it is 3× the
+    calibrated wall time of the group's limit plus 5 s. The result is never worse than greedy
+    and, unless the wall cap fires, identical for identical input.
+
+    Raises: ProblemError (inconsistent input), ValueError (effort out of range).
+    """
+    t0 = time.perf_counter()
+    problem.validate()
+    total_limit = deterministic_limit if deterministic_limit is not None else deterministic_time_for(effort)
+    grid = Grid(problem)
+    contexts = {a.key: grid.context(a) for a in problem.awards}
+    active = [c for c in contexts.values() if c.remaining > 0 and c.slots > 0 and c.starts]
+    groups = instrument_groups(c.award for c in active)
+    total_slots = sum(c.slots for c in active) or 1
+
+    final: Placements = {}
+    reports: list[GroupReport] = []
+    greedy_total = 0
+    greedy_time_total = 0.0
+    for group in groups:
+        members = set(group)
+        ctxs = [c for c in active if c.award.instrument in members]
+        tg = time.perf_counter()
+        g = greedy(grid, ctxs)
+        greedy_time = time.perf_counter() - tg
+        greedy_time_total += greedy_time
+        g_obj = objective(problem, (s for v in g.values() for s in v), contexts)
+        greedy_total += g_obj
+        share = max(MIN_GROUP_DETERMINISTIC_TIME, total_limit * sum(c.slots for c in ctxs) / total_slots)
+        best, best_obj, winner, status, bound, dtime = g, g_obj, "greedy", "SKIPPED", g_obj, 0.0
+        if use_cpsat:
+            # best fit (tightest free run) usually packs better than the first-fit baseline;
+            # insertion with ejection then repairs what both left; the best is CP-SAT's hint
+            bf = greedy(grid, ctxs, best_fit=True)
+            bf_obj = objective(problem, (s for v in bf.values() for s in v), contexts)
+            if bf_obj > best_obj:
+                best, best_obj, winner = bf, bf_obj, "best_fit"
+            ej = fill(grid, ctxs, improve(grid, ctxs, best), best_fit=True)
+            ej_obj = objective(problem, (s for v in ej.values() for s in v), contexts)
+            if ej_obj > best_obj:
+                best, best_obj, winner = ej, ej_obj, winner + "+ejection"
+            hint = best
+            cap = wall_cap if wall_cap is not None else 3 * share * WALL_PER_DETERMINISTIC_SECOND + 5
+            if len(group) > 1 and sum(c.slots for c in ctxs) > MONOLITH_MAX_SLOTS:
+                cp = _by_instrument(grid, ctxs, hint, share, cap, workers, seed)
+            else:
+                cp = solve_group(grid, ctxs, hint, deterministic_limit=share, wall_cap=cap, workers=workers, seed=seed)
+            status, dtime = cp.status, cp.deterministic_time
+            bound = max(cp.bound, g_obj)
+            if cp.placements is not None:
+                filled = fill(grid, ctxs, cp.placements)
+                cp_obj = objective(problem, (s for v in filled.values() for s in v), contexts)
+                if cp_obj > best_obj:
+                    best, best_obj, winner = filled, cp_obj, "cpsat"
+                    better = fill(grid, ctxs, improve(grid, ctxs, best), best_fit=True)
+                    better_obj = objective(problem, (s for v in better.values() for s in v), contexts)
+                    if better_obj > best_obj:
+                        best, best_obj, winner = better, better_obj, "cpsat+ejection"
+            bound = max(bound, best_obj)
+        final.update(best)
+        reports.append(
+            GroupReport(
+                instruments=group,
+                awards=len(ctxs),
+                greedy_objective=g_obj,
+                objective=best_obj,
+                bound=bound,
+                status=status,
+                winner=winner,
+                deterministic_limit=share if use_cpsat else 0.0,
+                wall_time=time.perf_counter() - tg,
+                greedy_time=greedy_time,
+                deterministic_time=dtime,
+            )
+        )
+
+    sessions = tuple(sorted(s for v in final.values() for s in v))
+    occ = Occupancy(grid, contexts)
+    for s in sessions:
+        occ.add(s)
+    own: dict[str, list[Session]] = {}
+    for s in sessions:
+        own.setdefault(s.award, []).append(s)
+    unplaced = []
+    for award in sorted(problem.awards, key=lambda a: (-a.score, a.key)):
+        ctx = contexts[award.key]
+        mine = own.get(award.key, [])
+        if ctx.pinned_shifts + sum(s.length for s in mine) < award.shifts:
+            unplaced.append(explain(grid, ctx, occ, mine))
+    return Solution(
+        sessions=sessions,
+        unplaced=tuple(unplaced),
+        objective=sum(r.objective for r in reports),
+        greedy_objective=greedy_total,
+        bound=sum(r.bound for r in reports),
+        groups=tuple(reports),
+        wall_time=time.perf_counter() - t0,
+        greedy_time=greedy_time_total,
+    )
+
+
+def _by_instrument(
+    grid: Grid, ctxs: list[AwardContext], hint: Placements, limit: float, cap: float, workers: int, seed: int
+) -> CpResult:
+    """A large linked group, one instrument at a time.
+
+    Each instrument is solved with the people constraints towards other instruments relaxed:
+    the sum of those bounds is a valid bound of the group. The instruments' schedules are then
+    merged in instrument order, dropping a session whose PI or local contact is already busy
+    in an accepted one; `fill` then uses what room is left. The caller keeps greedy if better.
+    """
+    t0 = time.perf_counter()
+    by_inst: dict[str, list[AwardContext]] = {}
+    for c in ctxs:
+        by_inst.setdefault(c.instrument.key, []).append(c)
+    total = sum(c.slots for c in ctxs) or 1
+    merged: Placements = {}
+    occ = Occupancy(grid, {c.key: c for c in ctxs})
+    bound, dtime, optimal = 0, 0.0, 0
+    for key in sorted(by_inst):
+        part = by_inst[key]
+        share = max(MIN_GROUP_DETERMINISTIC_TIME, limit * sum(c.slots for c in part) / total)
+        part_hint = {c.key: hint[c.key] for c in part if c.key in hint}
+        cp = solve_group(grid, part, part_hint, deterministic_limit=share, wall_cap=cap, workers=workers, seed=seed)
+        dtime += cp.deterministic_time
+        optimal += cp.status == "OPTIMAL"
+        part_hint_obj = sum(
+            session_value(c, part_hint.get(c.key, []), grid.problem.weights.preferred, grid.problem.weights.split)
+            for c in part
+        )
+        bound += max(cp.bound, part_hint_obj)
+        chosen = cp.placements if cp.placements is not None else part_hint
+        for award_key in sorted(chosen):
+            ctx = occ.contexts[award_key]
+            for session in sorted(chosen[award_key], key=lambda x: x.start):
+                window = span(session.start, session.end)
+                if any(occ.person_mask(p) & window for p in people_of(ctx.award)):
+                    continue
+                occ.add(session)
+                merged.setdefault(award_key, []).append(session)
+    status = f"SPLIT {optimal}/{len(by_inst)} OPTIMAL"
+    return CpResult(merged, 0, bound, status, time.perf_counter() - t0, dtime)
+
+
+def greedy_solution(problem: Problem) -> Solution:
+    """The greedy baseline alone (no CP-SAT): for benchmarks and as an explicit fallback."""
+    return solve(problem, use_cpsat=False)
