@@ -255,7 +255,7 @@ def _render_meeting(call_id: int, panel_id: int, forms=None, status: int = 200):
                     "comment_for_pi": d.comment_for_pi,
                 },
             )
-    chairs = {row.proposal.id: services.chair_for(row.proposal, meeting.panel) for row in meeting.rows}
+    chairs = services.chairs_for([row.proposal for row in meeting.rows], meeting.panel)
     return (
         render_template("reviews/meeting.html", meeting=meeting, forms=forms, chairs=chairs, marks=_anonymous_marks),
         status,

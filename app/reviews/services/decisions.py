@@ -33,6 +33,7 @@ __all__ = [
     "MeetingRow",
     "following_cycle_names",
     "chair_for",
+    "chairs_for",
     "edit_award",
     "meeting",
     "release_due_decisions",
@@ -150,11 +151,28 @@ def _conflicted_for(person: Any, proposals: list[Proposal]) -> set[int]:
 def chair_for(proposal: Proposal, panel: Panel) -> int | None:
     """Who chairs this proposal: the chair, unless conflicted with it; then the deputy (unless
     conflicted too). None when nobody unconflicted holds either seat."""
+    return chairs_for([proposal], panel)[proposal.id]
+
+
+def chairs_for(proposals: list[Proposal], panel: Panel) -> dict[int, int | None]:
+    """`chair_for` of many proposals at once (one conflict computation for the whole table)."""
+    seats = [p for p in [*queries.panel_chairs(panel), panel.deputy_chair] if p is not None]
+    seats = list({p.id: p for p in seats}.values())
+    inputs = queries.conflict_inputs(seats, proposals)
     window = settings.get_int(WINDOW_YEARS.key)
-    for person in [*queries.panel_chairs(panel), panel.deputy_chair]:
-        if person is not None and not queries.find_conflicts_of(person, proposal, window_years=window):
-            return person.id
-    return None
+    out: dict[int, int | None] = {}
+    for proposal in proposals:
+        out[proposal.id] = next(
+            (
+                person.id
+                for person in seats
+                if not conflicts.find_conflicts(
+                    inputs.reviewers[person.id], inputs.teams[proposal.id], inputs.co_proposals, window_years=window
+                )
+            ),
+            None,
+        )
+    return out
 
 
 @transactional
