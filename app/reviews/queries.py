@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from app.accounts.models import Institution, Role, RoleAssignment, User
 from app.core.errors import NotFound
@@ -139,7 +139,12 @@ def technical_reviews_of(proposal_ids: Iterable[int]) -> dict[int, TechnicalRevi
 
 
 def panel_decisions(call_id: int, panel_id: int | None = None) -> list[PanelDecision]:
-    query = select(PanelDecision).where(PanelDecision.call_id == call_id)
+    """The proposals in review of a call (optionally of one panel), with their requests loaded."""
+    query = (
+        select(PanelDecision)
+        .where(PanelDecision.call_id == call_id)
+        .options(selectinload(PanelDecision.proposal).selectinload(Proposal.requests))
+    )
     if panel_id is not None:
         query = query.where(PanelDecision.panel_id == panel_id)
     return list(db.session.scalars(query.order_by(PanelDecision.proposal_id)))

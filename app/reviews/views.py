@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, time
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
@@ -301,6 +302,7 @@ def _csv_safe(value):
 
 
 def _export(name: str, columns: list[str], rows: list[dict], fmt: str):
+    name = re.sub(r"[^0-9A-Za-z._-]+", "-", name).strip("-") or "export"  # a panel named "Bio / Med"
     if fmt == "csv":
         buffer = io.StringIO()
         buffer.write("\ufeff")
@@ -316,7 +318,7 @@ def _export(name: str, columns: list[str], rows: list[dict], fmt: str):
 
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True, "strings_to_formulas": False})
-    sheet = workbook.add_worksheet(name[:31])
+    sheet = workbook.add_worksheet(name.split("-")[0][:31])
     bold = workbook.add_format({"bold": True})
     for col, title in enumerate(columns):
         sheet.write(0, col, title, bold)

@@ -148,3 +148,16 @@ def test_only_the_instruments_scientist_opens_its_technical_reviews(client, ctx)
         data={"feasibility": "feasible", "recommended_shifts": "5", "comment_for_panel": "ok"},
     )
     assert response.status_code == 302
+
+
+def test_exports_of_a_panel_with_a_slash_in_its_name(client, ctx):
+    with ctx():
+        setup, _chair, _proposal, _rows = _graded_setup()
+        setup.panel.name = "Chemistry / Materials [A]"
+        staff = setup.staff
+        call_id, panel_id = setup.call.id, setup.panel.id
+    login(client, staff)
+    for fmt in ("csv", "xlsx"):
+        response = client.get(f"/reviews/calls/{call_id}/panels/{panel_id}/ranking.{fmt}")
+        assert response.status_code == 200
+        assert "/" not in response.headers["Content-Disposition"].split("filename=")[1]
