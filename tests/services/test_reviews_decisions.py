@@ -218,3 +218,46 @@ def test_a_pi_withdrawing_an_accepted_proposal_frees_its_shifts_for_the_reserve(
     assert db.session.scalar(select(Award).where(Award.proposal_id == a.id)).withdrawn_at is not None
     assert [x.shifts for x in queries.awards_of_call_for_proposal(b.id)] == [6]
     assert b.status == ProposalStatus.ACCEPTED
+
+
+def test_running_the_allocation_again_does_not_commit_long_term_shifts_twice():
+    setup = make_review_setup(reviewers=2, proposals=1, capacity=20, shifts=(5,))
+    setup.proposals[0].requests[0].cycles = 3
+    setup.call.cycle.name = "2032-II"
+    db.session.commit()
+    services.start_review(setup.call.id, actor=setup.staff, now=AFTER_CLOSE)
+    services.run_allocation(setup.call.id, actor=setup.staff)
+    services.run_allocation(setup.call.id, actor=setup.staff)
+    rows = sorted((c.cycle_name, c.shifts) for c in db.session.scalars(select(CapacityCommitment)))
+    assert rows == [("2033-I", 5), ("2033-II", 5)]
+
+
+def test_proprietary_proposals_skip_the_panel_and_are_served_first_come_within_their_partition():
+    from app.accounts.models import Role as R
+    from app.facility import queries as facility_queries
+    from app.facility import services as facility_services
+    from app.proposals.models import AccessRoute
+    from app.reviews.models import PanelDecision
+    from tests import factories_proposals as fp
+    from tests.factories import make_user
+    from tests.factories_reviews import submitted
+
+    setup = make_review_setup(reviewers=1, proposals=0)
+    admin = make_user(roles=[R.ADMIN])
+    facility_services.update_partitions(in_house="0", rapid_access="0", proprietary="2", actor=admin)
+    facility_services.clear_capacity_override(setup.call.cycle_id, setup.instrument.id, actor=setup.staff)
+    partition = facility_queries.capacity_table(setup.call.cycle, instruments=[setup.instrument])[0][1].proprietary
+    assert 6 < partition <= 21
+    call = fp.make_call(cycle=setup.call.cycle, route=AccessRoute.PROPRIETARY, instruments=[setup.instrument])
+    early = submitted(fp.make_proposal(call=call), number=11, at=datetime(2026, 9, 2, tzinfo=UTC))
+    late = submitted(fp.make_proposal(call=call), number=12, at=datetime(2026, 9, 3, tzinfo=UTC))
+    early.requests[0].shifts = partition - 2
+    late.requests[0].shifts = 6
+    db.session.commit()
+    services.start_review(call.id, actor=setup.staff, now=AFTER_CLOSE)
+    assert db.session.get(PanelDecision, early.id).panel_id is None  # never a panel
+    services.run_allocation(call.id, actor=setup.staff)
+    assert [a.shifts for a in queries.awards_of_call_for_proposal(early.id)] == [partition - 2]
+    assert queries.awards_of_call_for_proposal(late.id) == []  # 2 left < the minimum award of 3
+    outcomes = {d.proposal_id: d.outcome for d in queries.decisions_of_call(call.id)}
+    assert outcomes == {early.id: Outcome.ACCEPTED, late.id: Outcome.REJECTED}

@@ -306,6 +306,10 @@ def _outcome(awarded: bool, final_grade: float | None) -> Outcome:
     return Outcome.RESERVE if final_grade is not None and final_grade >= threshold else Outcome.REJECTED
 
 
+def _commitment_prefix(call_id: int) -> str:
+    return f"allocation {call_id}: "
+
+
 def _policy() -> allocation.Policy:
     return allocation.Policy(
         minimum_award=settings.get_int(MINIMUM_AWARD.key), stop_at_first_misfit=settings.get_bool(STOP_AT_FIRST.key)
@@ -331,19 +335,25 @@ def run_allocation(call_id: int, *, actor: Any, now: datetime | None = None) -> 
         db.session.delete(old)
     for old in queries.decisions_of_call(call_id):
         db.session.delete(old)
+    facility_services.remove_commitments(source_prefix=_commitment_prefix(call_id), actor=actor)
     db.session.flush()
+    # proprietary calls: no panel and no grade — first come, within the proprietary partition
+    proprietary = review.call.route == AccessRoute.PROPRIETARY
     panel_decisions = [
         d
         for d in queries.panel_decisions(call_id)
-        if d.panel_id is not None
-        and d.proposal.status == ProposalStatus.UNDER_REVIEW
-        and d.proposal.call.route != AccessRoute.PROPRIETARY
+        if d.proposal.status == ProposalStatus.UNDER_REVIEW and (proprietary or d.panel_id is not None)
     ]
     means = _means(call_id)
     technical = queries.technical_reviews_of([d.proposal_id for d in panel_decisions])
     requests: list[allocation.Request] = []
     by_key: dict[str, tuple[PanelDecision, BeamtimeRequest]] = {}
-    ordered = sorted(panel_decisions, key=lambda d: (d.final_rank or 10**9, -(means.get(d.proposal_id) or 0)))
+    if proprietary:
+        ordered = sorted(
+            panel_decisions, key=lambda d: (d.proposal.submitted_at or d.proposal.created_at, d.proposal_id)
+        )
+    else:
+        ordered = sorted(panel_decisions, key=lambda d: (d.final_rank or 10**9, -(means.get(d.proposal_id) or 0)))
     for n, decision in enumerate(ordered, start=1):
         for request in decision.proposal.requests:
             item = _allocation_request(
@@ -352,7 +362,11 @@ def run_allocation(call_id: int, *, actor: Any, now: datetime | None = None) -> 
             requests.append(item)
             by_key[item.key] = (decision, request)
     instruments = {req.instrument_id: req.instrument for _, req in by_key.values()}
-    capacity = {str(i): facility_queries.instrument_capacity(cycle, inst).value for i, inst in instruments.items()}
+    if proprietary:
+        table = facility_queries.capacity_table(cycle, instruments=list(instruments.values()))
+        capacity = {str(inst.id): cap.proprietary for inst, cap in table}
+    else:
+        capacity = {str(i): facility_queries.instrument_capacity(cycle, inst).value for i, inst in instruments.items()}
     longest = max([r.cycles for r in requests] or [1])
     following = following_cycle_names(cycle, longest - 1) if longest > 1 else []
     result = allocation.allocate(requests, capacity, _policy(), following)
@@ -382,7 +396,7 @@ def run_allocation(call_id: int, *, actor: Any, now: datetime | None = None) -> 
                 cycle_name=cycle_name,
                 instrument_id=request.instrument_id,
                 shifts=shifts,
-                source=f"{decision.proposal.reference}/{request.instrument.code}",
+                source=f"{_commitment_prefix(call_id)}{decision.proposal.reference}/{request.instrument.code}",
                 actor=actor,
             )
     for decision in panel_decisions:
