@@ -79,13 +79,17 @@ def previous_collaborators(user_id: int, *, limit: int = 20) -> list[User]:
 
 @dataclass(frozen=True, slots=True)
 class ProposalFilters:
-    call_id: int
+    """Filters of a proposal list. `call_id` None: every call; `member_id`: only the proposals
+    this person is on the team of (their own list)."""
+
+    call_id: int | None
     instrument_id: int | None = None
     country: str | None = None
     status: str | None = None
     route: str | None = None
     text: str = ""
     include_drafts: bool = False
+    member_id: int | None = None
 
 
 def _like(text: str) -> str:
@@ -94,7 +98,13 @@ def _like(text: str) -> str:
 
 
 def call_proposals_query(filters: ProposalFilters) -> Select:
-    query = select(Proposal).join(Call, Call.id == Proposal.call_id).where(Proposal.call_id == filters.call_id)
+    query = select(Proposal).join(Call, Call.id == Proposal.call_id)
+    if filters.call_id is not None:
+        query = query.where(Proposal.call_id == filters.call_id)
+    if filters.member_id is not None:
+        query = query.where(
+            exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.user_id == filters.member_id)
+        )
     if not filters.include_drafts:
         query = query.where(Proposal.status != ProposalStatus.DRAFT)
     if filters.status:

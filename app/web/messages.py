@@ -220,5 +220,14 @@ def message(exc: DomainError) -> str:
         return str(template)
 
 
+def item_messages(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """A list of problems (`{"code": …, **params}`, as an error's `items`) as codes and sentences."""
+    out = []
+    for item in items:
+        params = {k: v for k, v in item.items() if k != "code"}
+        out.append({"code": item["code"], "message": message(DomainError(item["code"], **params))})
+    return out
+
+
 def known_codes() -> set[str]:
     return set(MESSAGES)
