@@ -199,6 +199,14 @@ def count_by_status(call_id: int) -> dict[str, int]:
     return {status.value if hasattr(status, "value") else status: n for status, n in rows}
 
 
+def count_submitted_by_call() -> dict[int, int]:
+    """Call id → how many proposals were handed in (drafts not counted), in one statement."""
+    rows = db.session.execute(
+        select(Proposal.call_id, func.count()).where(Proposal.status != ProposalStatus.DRAFT).group_by(Proposal.call_id)
+    ).all()
+    return {call_id: n for call_id, n in rows}
+
+
 def offered_instruments(call_id: int) -> list[CallInstrument]:
     return list(
         db.session.scalars(
@@ -212,6 +220,7 @@ __all__ = [
     "ProposalFilters",
     "call_proposals_query",
     "count_by_status",
+    "count_submitted_by_call",
     "export_rows",
     "list_call_proposals",
     "list_calls",

@@ -134,6 +134,10 @@ MESSAGES: dict[str, Any] = {
     "cycle_unknown": _l("Choose a cycle."),
     "datetime_needs_zone": _l("Give a date and time."),
     "datetime_nonexistent": _l("This local time does not exist (the clocks change that night). Choose another."),
+    "datetime_ambiguous": _l(
+        "This local time happens twice (the clocks go back that night), so it names no single instant. "
+        "Choose another time."
+    ),
     "call_closes_before_opening": _l("The call must close after it opens."),
     "number_out_of_range": _l("Give a number from %(minimum)s to %(maximum)s."),
     "rapid_access_needs_cap": _l("A rapid-access call needs a cap on the shifts of one proposal."),
