@@ -52,7 +52,8 @@ DEMO_USER = "user@beamtime.example"
 PAST_PROPOSALS = (170, 230)
 #: others' submissions in the open call (the demo user's come on top)
 OPEN_PROPOSALS = 40
-INTERNATIONAL_SHARE = 0.33
+#: chance that a team is made international (PIs without compatriots add a little to it: ~1/3 overall)
+INTERNATIONAL_SHARE = 0.35
 TEAM_SIZES = {2: 20, 3: 25, 4: 22, 5: 15, 6: 10, 7: 8}
 #: instrument popularity: the first codes are the most asked for (a Zipf-like tail for the rest)
 POPULAR = ("MX1", "PXRD", "XAS", "SAXS", "TOMO", "MX2", "BIOSAXS", "XPS", "NANO", "HRPD", "ARPES")
@@ -162,9 +163,10 @@ def _population() -> list[Person]:
 
 
 class TeamPicker:
-    """Teams drawn from the demo population: the PI from everyone (so countries keep the
-    community's skew), co-proposers from the PI's country for a domestic team, from anywhere
-    (at least one other country) for an international one."""
+    """Teams drawn from the demo population, so that team countries keep the community's skew:
+    the PI from everyone with a country; co-proposers from the PI's country for a domestic
+    team (a PI without compatriots leads an international one), from anywhere — at least one
+    from another country — for an international team."""
 
     def __init__(self, people: list[Person], rng: random.Random):
         self.rng = rng
@@ -173,18 +175,14 @@ class TeamPicker:
         self.by_country: dict[str, list[Person]] = defaultdict(list)
         for person in self.people:
             self.by_country[person.country].append(person)
-        # a domestic team needs compatriots: PIs of domestic teams come from countries with a few people
-        self.domestic_pis = [p for p in self.people if len(self.by_country[p.country]) >= 4]
 
     def team(self, size: int, international: bool) -> list[Person]:
         rng = self.rng
-        if not international:
-            pi = rng.choice(self.domestic_pis)
-            pool = [p for p in self.by_country[pi.country] if p.id != pi.id]
-            return [pi, *rng.sample(pool, min(size - 1, len(pool)))]
-        pi = rng.choice(self.everyone)
-        others = [p for p in self.people if p.country != pi.country]
-        first = rng.choice(others)
+        pi = rng.choice(self.people)
+        compatriots = [p for p in self.by_country[pi.country] if p.id != pi.id]
+        if not international and compatriots:
+            return [pi, *rng.sample(compatriots, min(size - 1, len(compatriots)))]
+        first = rng.choice([p for p in self.people if p.country != pi.country])
         chosen = {pi.id, first.id}
         team = [pi, first]
         while len(team) < size:
