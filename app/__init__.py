@@ -6,7 +6,7 @@ import logging
 import os
 import time
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from sqlalchemy import event
 
 from config import CONFIGS, INSTANCE_DIR, check_production
@@ -138,6 +138,8 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("app").setLevel(level)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # APScheduler logs two INFO lines per run of every job (every 2 s): only with LOG_LEVEL=DEBUG
+    logging.getLogger("apscheduler").setLevel(level if level <= logging.DEBUG else logging.WARNING)
 
 
 def _log_requests(app: Flask) -> None:
@@ -150,11 +152,14 @@ def _log_requests(app: Flask) -> None:
 
     @app.after_request
     def _line(response):
+        if not log.isEnabledFor(logging.INFO):
+            return response
         started = g.get("request_started")
         elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        from flask_login import current_user
-
-        who = getattr(current_user, "id", None) if current_user else None
+        # the user the request loaded, else the id its session names: never a user query only
+        # for the log line (static files of a logged-in page would each cost one)
+        loaded = g.get("_login_user")
+        who = getattr(loaded, "id", None) if loaded is not None else session.get("_user_id", "").partition(":")[0]
         api_user = g.get("api_user")
         if api_user is not None:
             who = f"token:{api_user.id}"

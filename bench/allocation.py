@@ -230,3 +230,50 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- registered with the shared runner: python -m bench B11 -----------------------------------
+from bench.core import Context, Result, alternate, benchmark, compare  # noqa: E402
+
+
+@benchmark("B11", "allocation")
+def b11_allocation(ctx: Context) -> Result:
+    """Allocation of 2,000 ranked proposals against the plain reference: identical output, ≤ 1 s."""
+    requests, capacity = generate_requests()
+    policy = Policy(minimum_award=3)
+    outputs: dict[str, object] = {}
+
+    def run_app() -> float:
+        seconds, outputs["app"] = timed(allocate, requests, capacity, policy, FOLLOWING)
+        return seconds
+
+    def run_reference() -> float:
+        seconds, outputs["reference"] = timed(reference_allocate, requests, capacity, policy)
+        return seconds
+
+    app_runs, ref_runs = alternate(run_app, run_reference, ctx.runs)
+    result = compare("B11 allocation", app_runs, ref_runs, unit="s", target=None, details={"requests": len(requests)})
+    identical = outputs["app"] == outputs["reference"]
+    result.verdict = "ok" if identical and result.app <= 1.0 else "MISS"
+    result.target = "identical output and <= 1 s"
+    result.note = "identical" if identical else "OUTPUT DIFFERS from the reference"
+    return result
+
+
+@benchmark("B11a", "assignment")
+def b11_assignment(ctx: Context) -> Result:
+    """Assignment of 2,000 proposals to 60 reviewers, 3 each: ratio = preference points ÷ greedy's."""
+    report = bench_assignment()
+    result = Result(
+        name="B11a assignment",
+        ratio=report["ratio"] or 0.0,
+        app=report["app"],
+        baseline=report["baseline"],
+        n=1,
+        verdict="ok" if report["verdict"] == "ok" else "MISS",
+        unit="points ratio; app/baseline in s",
+        target=">= greedy, no conflict, no shortfall",
+        details=report,
+        note=f"load spread {report['load_spread']}, expertise match {report['mean_expertise_match']:.3f}",
+    )
+    return result

@@ -75,7 +75,13 @@ def main(argv: list[str]) -> int:
         argv, extra = argv[:cut], argv[cut + 1 :]
     pg = os.environ.get("TEST_DATABASE_URL")
     tiers = {
-        "lint": lambda: command_tier([[str(BIN / "ruff"), "check", "."], [str(BIN / "lint-imports")]]),
+        "lint": lambda: command_tier(
+            [
+                [str(BIN / "ruff"), "check", "."],
+                [str(BIN / "ruff"), "format", "--check", "."],
+                [str(BIN / "lint-imports")],
+            ]
+        ),
         "unit": lambda: pytest_tier("unit", ["tests/unit"], {}, extra),
         "sqlite": lambda: pytest_tier("sqlite", ["tests/services", "tests/web"], {"BEAMTIME_TEST_DB": "sqlite"}, extra),
         "postgresql": (

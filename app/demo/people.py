@@ -25,6 +25,7 @@ from app.accounts.models import (
     RoleAssignment,
     User,
 )
+from app.core import outbox
 from app.core.transaction import transactional
 from app.extensions import db
 
@@ -335,6 +336,19 @@ def _seed_logins(host: str, now: datetime, password_hash: str, report: PeopleRep
             user.roles = [RoleAssignment(role=role, scope_id=scope, granted_at=now) for role, scope in roles]
             db.session.add(user)
             report.created_users += 1
+            _queue_welcome(email, name)
         logins.append((label, email))
     db.session.flush()
     return logins
+
+
+def _queue_welcome(email: str, name: str) -> None:
+    """A welcome e-mail per new demo log-in, so the outbox has something to send (`make run`
+    prints it on the console: MAIL_BACKEND=console in development)."""
+    outbox.enqueue(
+        email,
+        "Welcome to the Beamtime demo",
+        f"Dear {name},\n\nyour demo account {email} is ready; the password is {DEMO_PASSWORD}.\n\n"
+        "The Beamtime user office",
+        idempotency_key=f"demo-welcome:{email}",
+    )
