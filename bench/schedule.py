@@ -301,3 +301,27 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- registered with the shared runner: python -m bench --size M B9 -----------------------------
+from bench.core import Context, Result, benchmark  # noqa: E402
+
+
+@benchmark("B9", "schedule")
+def b9_b10_schedule(ctx: Context) -> Result:
+    """B9 quality and B10 time of one solve; the other lines of `run()` are printed as it goes."""
+    report = run(ctx.size, repeat=1)
+    first = report["lines"][0]
+    verdicts = [line["verdict"] for line in report["lines"]]
+    return Result(
+        name="B9 schedule_quality",
+        ratio=first["ratio"],
+        app=first["app"],
+        baseline=first["baseline"],
+        n=first["n"],
+        verdict="MISS" if any(v.startswith("MISS") for v in verdicts) else "ok",
+        unit="objective vs greedy",
+        target=">= 1.02 on M, >= 1 elsewhere; >= 0.97 of the bound on M",
+        details=report,
+        note=f"bound ratio {report['lines'][1]['ratio']:.3f}, wall {report['lines'][2]['app']:.1f} s",
+    )
