@@ -15,6 +15,14 @@ def test_a_reviewer_grades_and_then_sees_the_other_reviews(app, page, demo, axe,
     with app.app_context():
         setup = make_review_setup(reviewers=2, proposals=1)
         setup.reviewers[1].name = "Bea Otherreviewer"
+        from sqlalchemy import update
+
+        from app.extensions import db
+        from app.reviews.models import Panel
+
+        # the demo's chemistry panel would take the proposal: this test's panel is the active one
+        db.session.execute(update(Panel).where(Panel.id != setup.panel.id).values(active=False))
+        db.session.commit()
         services.start_review(setup.call.id, actor=setup.staff, now=AFTER_CLOSE)
         proposal = setup.proposals[0]
         mine = services.override_assignment(proposal.id, setup.reviewers[0].id, reason="e2e", actor=setup.staff)
