@@ -16,6 +16,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the app: config, extensions, models, blueprints, domain subscribers."""
     config_name = config_name or os.environ.get("BEAMTIME_CONFIG", "development")
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="web/templates", static_folder="web/static")
+    from app.web.routing import DatabaseIntegerConverter
+
+    app.url_map.converters["int"] = DatabaseIntegerConverter
     app.config.from_object(CONFIGS[config_name])
     app.config.update(overrides)
     if config_name == "production":
