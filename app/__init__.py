@@ -80,6 +80,10 @@ def _register_domains(app: Flask) -> None:
     from app.proposals import services as _proposals_services  # noqa: F401 - tables, settings, subscribers
 
     permissions.register(proposals_permissions)
+    # scheduling domain: registered here
+    from app.scheduling import permissions as scheduling_permissions
+
+    permissions.register(scheduling_permissions)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -92,6 +96,10 @@ def _register_domains(app: Flask) -> None:
     from app.proposals import views as proposals_views
 
     app.register_blueprint(proposals_views.bp)
+    # scheduling blueprints: registered here
+    from app.scheduling import views as scheduling_views
+
+    app.register_blueprint(scheduling_views.bp)
     api.init_app(app)
 
 

@@ -202,6 +202,11 @@ MESSAGES: dict[str, Any] = {
     "pi_cannot_leave": _l("The principal investigator hands the role over before leaving the team."),
     # --- reviews ---
     # --- scheduling ---
+    "slot_taken": _l(
+        "Someone has just booked this time: %(other)s (%(starts)s to %(ends)s). Nothing was booked; "
+        "choose another free window."
+    ),
+    "in_shutdown": _l("This falls in the shutdown %(title)s (%(starts)s to %(ends)s): nothing is booked then."),
     # --- visits ---
     # --- reports ---
 }

@@ -333,4 +333,19 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("proposals.staff_calls", "GET"): Entry(allow(STAFF, "director")),
     ("proposals.call_proposals", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id}),
     ("proposals.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id, "fmt": "csv"}),
+    # scheduling (issue 6): uses the facility objects of the World (cycle "2090-I", instrument)
+    ("scheduling.book", "GET"): Entry(STAFF, args=lambda w: {"name": w.cycle.name}),
+    ("scheduling.book_post", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"name": w.cycle.name},
+        data=lambda w: {
+            "instrument_id": str(w.instrument.id),
+            "kind": "maintenance",
+            "day": "2090-05-04",
+            "shift": "0",
+            "length": "2",
+            "title": "matrix",
+        },
+        ok=frozenset({302, 409, 422}),
+    ),
 }

@@ -1,0 +1,99 @@
+"""Pages of the scheduling domain: direct booking of a free block. Views parse, call one
+service, render or redirect."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.core.errors import Conflict, ValidationFailed
+from app.core.permissions import require
+from app.facility import queries as facility_queries
+from app.scheduling import permissions, queries, services
+from app.scheduling.forms import BookBlockForm
+from app.web import templating
+from app.web.messages import message
+
+bp = Blueprint("scheduling", __name__, url_prefix="/scheduling", template_folder="templates")
+
+
+def _form(cycle, form: BookBlockForm | None = None) -> BookBlockForm:
+    g = facility_queries.grid()
+    if form is None:
+        today = datetime.now(templating.facility_timezone()).date()
+        form = BookBlockForm(formdata=None, data={"day": max(cycle.starts_on, today), "shift": 0, "length": "1"})
+    form.instrument_id.choices = [
+        (i.id, f"{i.code} — {i.name}") for i in facility_queries.list_instruments(active_only=True)
+    ]
+    form.shift.choices = list(enumerate(g.labels))
+    return form
+
+
+def _render(cycle, form: BookBlockForm, instrument_id: int | None, status: int = 200):
+    instrument = None
+    if instrument_id is None and form.instrument_id.choices:
+        instrument_id = form.instrument_id.choices[0][0]
+    if instrument_id is not None:
+        instrument = facility_queries.get_instrument(instrument_id)
+        form.instrument_id.data = form.instrument_id.data or instrument.id
+    windows = queries.free_windows(cycle, instrument, now=datetime.now().astimezone()) if instrument else []
+    return render_template(
+        "scheduling/book.html",
+        cycle=cycle,
+        form=form,
+        instrument=instrument,
+        windows=windows,
+        grid=facility_queries.grid(),
+    ), status
+
+
+@bp.get("/cycles/<name>/book")
+@login_required
+def book(name: str):
+    require(permissions.can_book_blocks, current_user)
+    cycle = facility_queries.get_cycle_by_name(name)
+    instrument_id = request.args.get("instrument_id", type=int)
+    return _render(cycle, _form(cycle), instrument_id)
+
+
+@bp.post("/cycles/<name>/book")
+@login_required
+def book_post(name: str):
+    require(permissions.can_book_blocks, current_user)
+    cycle = facility_queries.get_cycle_by_name(name)
+    form = _form(cycle, BookBlockForm())
+    if not form.validate_on_submit():
+        return _render(cycle, form, None, status=422)
+    try:
+        booking = services.book_block(
+            form.instrument_id.data,
+            cycle.id,
+            kind=form.kind.data,
+            day=form.day.data,
+            shift=form.shift.data,
+            length=form.length.data,
+            title=form.title.data,
+            actor=current_user,
+        )
+    except ValidationFailed as exc:
+        field = form._fields.get(exc.field)
+        if field is not None:
+            field.errors = [*field.errors, message(exc)]
+        else:
+            form.form_errors.append(message(exc))
+        return _render(cycle, form, form.instrument_id.data, status=422)
+    except Conflict as exc:
+        form.form_errors.append(message(exc))
+        return _render(cycle, form, form.instrument_id.data, status=409)
+    flash(
+        _(
+            "Booked %(code)s from %(starts)s.",
+            code=booking.instrument.code,
+            starts=facility_queries.grid().local(booking.starts_at),
+        ),
+        "success",
+    )
+    return redirect(url_for(".book", name=cycle.name, instrument_id=booking.instrument_id))
