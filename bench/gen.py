@@ -27,10 +27,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, insert, text
+from sqlalchemy import Connection, Table, insert, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
-GEN_VERSION = 1  # bump when a step changes what it generates
+GEN_VERSION = 2  # bump when a step changes what it generates
 DEFAULT_SEED = 2027
 BATCH = 5_000
 
@@ -192,6 +192,239 @@ def people(gen: Generator) -> int:
             }
 
     return gen.insert_rows(User.__table__, rows())
+
+
+COUNTRY_POOL = (
+    "CH DE FR IT GB ES US NL BE AT SE PL DK JP CN IN PT CZ FI NO IL IE GR HU BR CA AU KR SK SI RU UA TR EG JO ZA "
+    "AR MX CL RS HR RO BG LT LV EE IR PK SG TW TH MA TN NZ LU IS CY MT XK KE NG GH ET DZ LB IQ SA AE QA KW OM BH "
+    "YE SY PS AM GE AZ KZ UZ KG TJ MN VN PH ID MY BD LK NP MM KH LA CO PE VE EC BO PY UY CR PA CU DO GT HN SV NI "
+    "JM TT BS BB SN CI CM UG TZ RW ZM ZW MZ AO NA BW MU MG"
+).split()
+
+
+def _zipf_weights(items: list, s: float) -> list[float]:
+    return [1 / (rank + 1) ** s for rank in range(len(items))]
+
+
+@step("institutions", order=20)
+def institutions(gen: Generator) -> int:
+    """Institutions with a Zipf-like spread of countries (the host first), then every person's
+    affiliation in one set-based UPDATE."""
+    from app.accounts.models import Institution, InstitutionKind
+
+    rng = gen.rng("institutions")
+    countries = [gen.shape.host_country] + [c for c in COUNTRY_POOL if c != gen.shape.host_country]
+    countries = countries[: gen.params.countries]
+    weights = _zipf_weights(countries, gen.shape.country_zipf_s)
+    kinds = [InstitutionKind.UNIVERSITY] * 6 + [InstitutionKind.RESEARCH_INSTITUTE] * 3 + [InstitutionKind.COMPANY]
+
+    def rows() -> Iterator[dict]:
+        for n in range(1, gen.params.institutions + 1):
+            country = rng.choices(countries, weights=weights)[0]
+            yield {
+                "name": f"Institute {n:05d} ({country})",
+                "kind": rng.choice(kinds),
+                "country_code": country,
+                "created_at": HISTORY_STARTS,
+                "reviewed_at": HISTORY_STARTS,
+            }
+
+    count = gen.insert_rows(Institution.__table__, rows())
+    # the host's people cluster in its institutions: person n works at institution (n·7919 mod N) + 1
+    gen.conn.execute(text("UPDATE users SET institution_id = 1 + (id * 7919) % :n"), {"n": gen.params.institutions})
+    return count
+
+
+@step("facility", order=25)
+def facility(gen: Generator) -> int:
+    """The facility, its instruments and cycles (two a year, from 2007 on)."""
+    from app.accounts.models import RoleAssignment
+    from app.facility.models import Cycle, Facility, Instrument
+
+    gen.conn.execute(
+        insert(Facility.__table__),
+        {
+            "id": 1,
+            "name": "Bench Light Source",
+            "host_country": gen.shape.host_country,
+            "timezone": "Europe/Zurich",
+            "shift_pattern": ["00:00", "08:00", "16:00"],
+            "letterhead": "",
+        },
+    )
+    instruments = [
+        {
+            "code": f"BL{n:02d}",
+            "name": f"Beamline {n:02d}",
+            "techniques": ["diffraction"],
+            "active": True,
+            "start_shifts": [0, 1, 2],
+            "start_weekdays": [0, 1, 2, 3, 4, 5, 6],
+        }
+        for n in range(1, gen.params.instruments + 1)
+    ]
+    gen.insert_rows(Instrument.__table__, instruments)
+    cycles = []
+    year, half = 2027 - (gen.params.cycles + 1) // 2, 0
+    for _ in range(gen.params.cycles):
+        name = f"{year}-{'I' * (half + 1)}"
+        starts, ends = (f"{year}-03-01", f"{year}-07-31") if half == 0 else (f"{year}-08-24", f"{year}-11-27")
+        cycles.append(
+            {
+                "name": name,
+                "starts_on": datetime.fromisoformat(starts).date(),
+                "ends_on": datetime.fromisoformat(ends).date(),
+            }
+        )
+        year, half = (year, 1) if half == 0 else (year + 1, 0)
+    gen.insert_rows(Cycle.__table__, cycles)
+    # person 1 works in the user office (the staff pages of the benchmarks log in as them)
+    gen.conn.execute(insert(RoleAssignment.__table__), {"user_id": 1, "role": "user_office", "scope_id": None})
+    return 2 + len(instruments) + len(cycles)
+
+
+@step("proposals", order=40)
+def proposals(gen: Generator) -> int:
+    """One standard call per cycle offering every instrument, `proposals_per_cycle` submitted
+    proposals in each, teams of 2–7 (the PI first), 1–3 requests of 3–24 shifts (median 9,
+    popular instruments first), 1–3 samples. Teams' affiliation snapshots are filled from the
+    people in set-based UPDATEs."""
+    from app.facility.models import Cycle, Instrument
+    from app.proposals.models import (
+        BeamtimeRequest,
+        Call,
+        CallInstrument,
+        Proposal,
+        ProposalMember,
+        ReferenceCounter,
+        Sample,
+    )
+
+    rng = gen.rng("proposals")
+    cycles = gen.conn.execute(select(Cycle.id, Cycle.name, Cycle.starts_on).order_by(Cycle.starts_on)).all()
+    instruments = list(gen.conn.execute(select(Instrument.id).order_by(Instrument.id)).scalars())
+    popularity = [1 / (rank + 1) ** 0.9 for rank in range(len(instruments))]
+    people = gen.params.people
+    low, high, median = gen.shape.shifts_requested
+    sizes = list(range(gen.shape.team_size[0], gen.shape.team_size[1] + 1))
+    size_weights = [20, 25, 22, 15, 10, 8][: len(sizes)]
+    statuses = ["submitted", "under_review", "accepted", "reserve", "rejected", "scheduled", "completed", "withdrawn"]
+    status_weights = [2, 3, 20, 8, 35, 5, 25, 2]
+    calls, offers = [], []
+    for call_id, (cycle_id, name, starts_on) in enumerate(cycles, start=1):
+        opens = datetime.combine(starts_on - timedelta(days=150), datetime.min.time(), tzinfo=UTC)
+        calls.append(
+            {
+                "id": call_id,
+                "cycle_id": cycle_id,
+                "route": "standard",
+                "title": f"Call for proposals {name}",
+                "description": "",
+                "opens_at": opens,
+                "closes_at": opens + timedelta(days=60),
+                "max_shifts_per_request": 24,
+                "max_cycles": 1,
+                "created_at": opens,
+            }
+        )
+        offers += [{"call_id": call_id, "instrument_id": i, "position": p} for p, i in enumerate(instruments)]
+    gen.insert_rows(Call.__table__, calls)
+    gen.insert_rows(CallInstrument.__table__, offers)
+    counters = [{"cycle_id": c["cycle_id"], "last_number": gen.params.proposals_per_cycle} for c in calls]
+    gen.insert_rows(ReferenceCounter.__table__, counters)
+
+    members: list[dict] = []
+    requests: list[dict] = []
+    samples: list[dict] = []
+    written = 0
+
+    def proposal_rows() -> Iterator[dict]:
+        pid = 0
+        for call, (_cycle_id, name, _starts) in zip(calls, cycles, strict=True):
+            for n in range(1, gen.params.proposals_per_cycle + 1):
+                pid += 1
+                submitted = call["opens_at"] + timedelta(seconds=rng.randrange(60 * 86_400))
+                team = rng.sample(range(1, people + 1), rng.choices(sizes, weights=size_weights)[0])
+                for index, user_id in enumerate(team):
+                    members.append(
+                        {
+                            "proposal_id": pid,
+                            "user_id": user_id,
+                            "role": "pi" if index == 0 else "co_proposer",
+                            "snapshot_at": call["closes_at"],
+                            "joined_at": submitted,
+                        }
+                    )
+                chosen: set[int] = set()
+                for _ in range(rng.choices([1, 2, 3], weights=[70, 25, 5])[0]):
+                    chosen.add(rng.choices(instruments, weights=popularity)[0])
+                for instrument_id in chosen:
+                    shifts = max(low, min(high, round(median * 2.718281828 ** rng.gauss(0, 0.45))))
+                    requests.append(
+                        {
+                            "proposal_id": pid,
+                            "instrument_id": instrument_id,
+                            "shifts": shifts,
+                            "cycles": 1,
+                            "justification": f"{shifts} shifts: references, then the sample series.",
+                        }
+                    )
+                for k in range(rng.randint(1, 3)):
+                    samples.append(
+                        {
+                            "proposal_id": pid,
+                            "name": f"Sample {k + 1}",
+                            "formula": "",
+                            "form": "powder",
+                            "quantity": "100 mg",
+                            "hazards": rng.choice((["none"], ["none"], ["toxic"], ["cryogenic"])),
+                            "notes": "",
+                        }
+                    )
+                yield {
+                    "id": pid,
+                    "call_id": call["id"],
+                    "reference": f"{name}-{n:04d}",
+                    "status": rng.choices(statuses, weights=status_weights)[0],
+                    "title": f"Proposal {pid} on {rng.choice(('catalysis', 'proteins', 'magnets', 'batteries', 'soils'))}",
+                    "abstract": "An abstract of a few sentences. " * 6,
+                    "subject_area": rng.choice(("chemistry", "biology", "materials", "condensed_matter")),
+                    "science_case_key": None,
+                    "created_by_id": team[0],
+                    "created_at": submitted - timedelta(days=3),
+                    "updated_at": submitted,
+                    "submitted_at": submitted,
+                    "affiliations_frozen_at": call["closes_at"],
+                }
+
+    iterator = proposal_rows()
+    while chunk := list(islice(iterator, BATCH)):
+        gen.conn.execute(insert(Proposal.__table__), chunk)
+        for table, rows in ((ProposalMember, members), (BeamtimeRequest, requests), (Sample, samples)):
+            gen.insert_rows(table.__table__, rows)
+            written += len(rows)
+            rows.clear()
+        written += len(chunk)
+    # the affiliation snapshot, set-based: each member's institution, its name and country
+    gen.conn.execute(
+        text(
+            "UPDATE proposal_members SET institution_id = "
+            "(SELECT u.institution_id FROM users u WHERE u.id = proposal_members.user_id)"
+        )
+    )
+    gen.conn.execute(
+        text(
+            "UPDATE proposal_members SET "
+            "institution_name = (SELECT i.name FROM institutions i WHERE i.id = proposal_members.institution_id), "
+            "country_code = (SELECT i.country_code FROM institutions i WHERE i.id = proposal_members.institution_id)"
+        )
+    )
+    if gen.postgresql:
+        for table in ("proposals", "calls"):
+            gen.conn.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
+    return written + len(calls) + len(offers)
 
 
 # --------------------------------------------------------------------------- database

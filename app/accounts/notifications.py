@@ -15,9 +15,13 @@ from app.accounts.models import User
 from app.core import outbox
 
 
-def enqueue_verification(user: User, token: str, *, hours: int, now: datetime, email: str | None = None) -> None:
-    """The link that proves `email` (the account's, or a new one asked for) belongs to the person."""
-    url = links.external_url("accounts.verify_email", token=token)
+def enqueue_verification(
+    user: User, token: str, *, hours: int, now: datetime, email: str | None = None, continue_to: str | None = None
+) -> None:
+    """The link that proves `email` (the account's, or a new one asked for) belongs to the person;
+    with `continue_to`, it leads on to that local page (an invitation) after log-in."""
+    extra = {"next": continue_to} if continue_to else {}
+    url = links.external_url("accounts.verify_email", token=token, **extra)
     with force_locale(user.locale or "en"):
         subject = _("Confirm your e-mail address")
         body = _(

@@ -28,4 +28,10 @@ def seed(progress=None) -> SeedResult:
 
     admin = find_user_by_email(f"admin@{people.DEMO_DOMAIN}")
     result.created += facility.seed(actor=admin, progress=progress)
+    # proposals: calls of the demo cycles, full of proposals, and the demo user's drafts
+    from flask import current_app
+
+    from app.demo import proposals
+
+    result.created += proposals.seed(actor=admin, upload_dir=current_app.config.get("UPLOAD_DIR"), progress=progress)
     return result

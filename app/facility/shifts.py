@@ -116,3 +116,26 @@ def locate(instant: datetime, pattern: Sequence[time], tz: ZoneInfo) -> tuple[da
 
 def is_on_grid(instant: datetime, pattern: Sequence[time], tz: ZoneInfo) -> bool:
     return locate(instant, pattern, tz) is not None
+
+
+class LocalTimeError(ValueError):
+    """A wall-clock time that names no single instant: `code` is datetime_nonexistent (skipped
+    when the clocks go forward) or datetime_ambiguous (lived twice when they go back)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def local_instant(wall: datetime, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a facility-local wall-clock time (naive), refusing the times a
+    clock change skips or repeats rather than guessing one.
+
+    Raises: LocalTimeError.
+    """
+    first, second = wall.replace(tzinfo=tz, fold=0), wall.replace(tzinfo=tz, fold=1)
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        raise LocalTimeError("datetime_nonexistent")
+    if first.utcoffset() != second.utcoffset():
+        raise LocalTimeError("datetime_ambiguous")
+    return first.astimezone(UTC)

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
+    DateTimeLocalField,
     EmailField,
     IntegerField,
     SelectField,
@@ -102,3 +103,26 @@ class LinkForm(FlaskForm):
 
 class CloneForm(FlaskForm):
     call_id = SelectField(_l("Into the call"), coerce=int)
+
+
+class CallForm(FlaskForm):
+    """A call for a cycle (the cycle comes from the page). Times are facility-local wall-clock
+    times; the instruments offered and their caps are read from the request by the view."""
+
+    route = SelectField(_l("Access route"))
+    title = StringField(_l("Title"))
+    description = TextAreaField(_l("Description shown to users"))
+    opens_at = DateTimeLocalField(_l("Opens (facility time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    closes_at = DateTimeLocalField(_l("Closes (facility time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    max_shifts_per_request = IntegerField(_l("Most shifts per request"), default=21, validators=[Optional()])
+    proposal_shift_cap = IntegerField(
+        _l("Rapid access: most shifts per proposal"),
+        validators=[Optional()],
+        description=_l("Required for a rapid-access call; ignored for the other routes."),
+    )
+    max_cycles = IntegerField(
+        _l("Long-term: cycles a request may span"),
+        default=1,
+        validators=[Optional()],
+        description=_l("1 to 3; long-term calls only."),
+    )

@@ -79,13 +79,17 @@ def previous_collaborators(user_id: int, *, limit: int = 20) -> list[User]:
 
 @dataclass(frozen=True, slots=True)
 class ProposalFilters:
-    call_id: int
+    """Filters of a proposal list. `call_id` None: every call; `member_id`: only the proposals
+    this person is on the team of (their own list)."""
+
+    call_id: int | None
     instrument_id: int | None = None
     country: str | None = None
     status: str | None = None
     route: str | None = None
     text: str = ""
     include_drafts: bool = False
+    member_id: int | None = None
 
 
 def _like(text: str) -> str:
@@ -94,7 +98,13 @@ def _like(text: str) -> str:
 
 
 def call_proposals_query(filters: ProposalFilters) -> Select:
-    query = select(Proposal).join(Call, Call.id == Proposal.call_id).where(Proposal.call_id == filters.call_id)
+    query = select(Proposal).join(Call, Call.id == Proposal.call_id)
+    if filters.call_id is not None:
+        query = query.where(Proposal.call_id == filters.call_id)
+    if filters.member_id is not None:
+        query = query.where(
+            exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.user_id == filters.member_id)
+        )
     if not filters.include_drafts:
         query = query.where(Proposal.status != ProposalStatus.DRAFT)
     if filters.status:
@@ -189,6 +199,14 @@ def count_by_status(call_id: int) -> dict[str, int]:
     return {status.value if hasattr(status, "value") else status: n for status, n in rows}
 
 
+def count_submitted_by_call() -> dict[int, int]:
+    """Call id → how many proposals were handed in (drafts not counted), in one statement."""
+    rows = db.session.execute(
+        select(Proposal.call_id, func.count()).where(Proposal.status != ProposalStatus.DRAFT).group_by(Proposal.call_id)
+    ).all()
+    return {call_id: n for call_id, n in rows}
+
+
 def offered_instruments(call_id: int) -> list[CallInstrument]:
     return list(
         db.session.scalars(
@@ -202,6 +220,7 @@ __all__ = [
     "ProposalFilters",
     "call_proposals_query",
     "count_by_status",
+    "count_submitted_by_call",
     "export_rows",
     "list_call_proposals",
     "list_calls",

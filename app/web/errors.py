@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import DomainError, ValidationFailed
-from app.web.messages import message
+from app.web.messages import item_messages, message
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,10 @@ def init_app(app: Flask) -> None:
         field = exc.field if isinstance(exc, ValidationFailed) else None
         if wants_json():
             response, status = json_error(exc.status, exc.code, text, field=field)
+            if isinstance(exc.params.get("items"), list):  # e.g. proposal_incomplete: every missing item
+                body = response.get_json()
+                body["missing"] = item_messages(exc.params["items"])
+                response = jsonify(body)
             if status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="beamtime"'
             return response, status

@@ -134,6 +134,10 @@ MESSAGES: dict[str, Any] = {
     "cycle_unknown": _l("Choose a cycle."),
     "datetime_needs_zone": _l("Give a date and time."),
     "datetime_nonexistent": _l("This local time does not exist (the clocks change that night). Choose another."),
+    "datetime_ambiguous": _l(
+        "This local time happens twice (the clocks go back that night), so it names no single instant. "
+        "Choose another time."
+    ),
     "call_closes_before_opening": _l("The call must close after it opens."),
     "number_out_of_range": _l("Give a number from %(minimum)s to %(maximum)s."),
     "rapid_access_needs_cap": _l("A rapid-access call needs a cap on the shifts of one proposal."),
@@ -223,6 +227,15 @@ def message(exc: DomainError) -> str:
         return str(template % exc.params) if exc.params else str(template)
     except (KeyError, TypeError, ValueError):
         return str(template)
+
+
+def item_messages(items: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """A list of problems (`{"code": …, **params}`, as an error's `items`) as codes and sentences."""
+    out = []
+    for item in items:
+        params = {k: v for k, v in item.items() if k != "code"}
+        out.append({"code": item["code"], "message": message(DomainError(item["code"], **params))})
+    return out
 
 
 def known_codes() -> set[str]:

@@ -333,6 +333,32 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("proposals.staff_calls", "GET"): Entry(allow(STAFF, "director")),
     ("proposals.call_proposals", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id}),
     ("proposals.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id, "fmt": "csv"}),
+    ("proposals.call_new", "GET"): Entry(STAFF, args=lambda w: {"cycle_id": w.call.cycle_id}),
+    ("proposals.call_new", "POST"): Entry(
+        STAFF, args=lambda w: {"cycle_id": w.call.cycle_id}, data=lambda w: {"title": ""}, ok=frozenset({422})
+    ),
+    ("proposals.call_edit", "GET"): Entry(STAFF, args=lambda w: {"call_id": w.call.id}),
+    ("proposals.call_edit", "POST"): Entry(
+        STAFF, args=lambda w: {"call_id": w.call.id}, data=lambda w: {"title": ""}, ok=frozenset({422})
+    ),
+    # proposals API: a draft has no reference, so the World's proposal is addressed as id:<id>
+    ("api_calls.list_calls", "GET"): Entry(LOGGED_IN),
+    ("api_proposals.list_proposals", "GET"): Entry(LOGGED_IN),
+    ("api_proposals.create_proposal", "POST"): Entry(
+        LOGGED_IN, data=lambda w: {"call_id": w.call.id, "title": "Matrix draft"}, ok=frozenset({201})
+    ),
+    ("api_proposals.get_proposal", "GET"): Entry(
+        allow("user", STAFF, "director"), args=lambda w: {"key": f"id:{w.proposal.id}"}, ok=frozenset({200})
+    ),
+    ("api_proposals.update_proposal", "PATCH"): Entry(
+        allow("user"),
+        args=lambda w: {"key": f"id:{w.proposal.id}"},
+        data=lambda w: {"abstract": "Matrix abstract"},
+        ok=frozenset({200}),
+    ),
+    ("api_proposals.submit_proposal", "POST"): Entry(
+        allow("user"), args=lambda w: {"key": f"id:{w.proposal.id}"}, ok=frozenset({200, 409}), once=True
+    ),
     # scheduling (issue 6): uses the facility objects of the World (cycle "2090-I", instrument)
     ("scheduling.book", "GET"): Entry(STAFF, args=lambda w: {"name": w.cycle.name}),
     ("scheduling.book_post", "POST"): Entry(

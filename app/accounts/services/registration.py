@@ -63,6 +63,9 @@ class Registration:
     new_institution: InstitutionInput | None = None
     orcid: str | None = None
     locale: str | None = None
+    #: a local path the person was on their way to (an invitation): the confirmation link leads
+    #: on to it after log-in. Checked by the view; the link carries it unsigned, as a plain hint.
+    continue_to: str | None = None
 
 
 def _check_locale(locale: str | None) -> str | None:
@@ -75,10 +78,10 @@ def _check_locale(locale: str | None) -> str | None:
     return locale.strip()[:10]
 
 
-def _send_verification(user: User, *, now: datetime, email: str | None = None) -> None:
+def _send_verification(user: User, *, now: datetime, email: str | None = None, continue_to: str | None = None) -> None:
     hours = settings.get_int("accounts.verification_link_hours")
     token = links.sign(links.VERIFY_EMAIL, {"uid": user.id, "email": email or user.email, "from": user.email}, now=now)
-    notifications.enqueue_verification(user, token, hours=hours, now=now, email=email)
+    notifications.enqueue_verification(user, token, hours=hours, now=now, email=email, continue_to=continue_to)
 
 
 @transactional
@@ -115,7 +118,7 @@ def register_user(data: Registration, *, now: datetime | None = None) -> User:
     )
     user.privacy_accepted_at = now
     audit.record(user, "user.registered", user, changes={"institution_id": institution.id})
-    _send_verification(user, now=now)
+    _send_verification(user, now=now, continue_to=data.continue_to)
     return user
 
 

@@ -51,7 +51,9 @@ def login():
             return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
     resend_form = EmailForm(formdata=None, data={"email": unverified_email}) if unverified_email else None
     status = 200 if not (form.errors or form.form_errors) else 422
-    return render_template("accounts/login.html", form=form, resend_form=resend_form), status
+    return render_template(
+        "accounts/login.html", form=form, resend_form=resend_form, next=safe_next(request.args.get("next"))
+    ), status
 
 
 @bp.post("/logout")
@@ -91,6 +93,7 @@ def register():
             new_institution=new,
             orcid=form.orcid.data,
             locale=str(get_locale() or "") or None,
+            continue_to=safe_next(request.args.get("next")),
         )
         try:
             services.register_user(data)
@@ -99,7 +102,7 @@ def register():
         else:
             return render_template("accounts/check_email.html", email=form.email.data.strip())
     status = 200 if not (form.errors or form.form_errors) else 422
-    return render_template("accounts/register.html", form=form), status
+    return render_template("accounts/register.html", form=form, next=safe_next(request.args.get("next"))), status
 
 
 @bp.get("/institutions/search")
@@ -121,7 +124,10 @@ def verify_email(token: str):
             "accounts/link_problem.html", problem=message(exc), code=exc.code, resend_form=EmailForm(formdata=None)
         ), 400
     flash(_("Thank you: %(email)s is confirmed.", email=user.email), "success")
-    return redirect(url_for(".profile" if current_user.is_authenticated else ".login"))
+    onward = safe_next(request.args.get("next"))  # where the person was going (an invitation)
+    if current_user.is_authenticated:
+        return redirect(onward or url_for(".profile"))
+    return redirect(url_for(".login", next=onward) if onward else url_for(".login"))
 
 
 @bp.post("/verify/resend")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core import audit, events, settings
 from app.core.db import utcnow
 from app.core.errors import InvalidState, NotFound, ValidationFailed
-from app.core.permissions import require, require_visible
+from app.core.permissions import require
 from app.core.transaction import transactional
 from app.extensions import db
 from app.proposals import notifications, pdfcheck, permissions, storage
@@ -94,15 +94,21 @@ def get_proposal(proposal_id: int, *, for_update: bool = False) -> Proposal:
 def get_visible_proposal(proposal_id: int, actor: Any, *, for_update: bool = False) -> Proposal:
     """The proposal if the actor may see it; otherwise NotFound, exactly like a missing one."""
     proposal = get_proposal(proposal_id, for_update=for_update)
-    require_visible(permissions.can_view_proposal, actor, proposal)
+    _require_visible(actor, proposal)
     return proposal
+
+
+def _require_visible(actor: Any, proposal: Proposal) -> None:
+    """One answer for "hidden" and "missing": the same code, the same sentence."""
+    if not permissions.can_view_proposal(actor, proposal):
+        raise NotFound("proposal_not_found")
 
 
 def get_proposal_by_reference(reference: str, actor: Any) -> Proposal:
     proposal = db.session.scalar(select(Proposal).where(Proposal.reference == (reference or "").strip()))
     if proposal is None:
         raise NotFound("proposal_not_found")
-    require_visible(permissions.can_view_proposal, actor, proposal)
+    _require_visible(actor, proposal)
     return proposal
 
 

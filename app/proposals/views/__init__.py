@@ -21,12 +21,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.core.db import utcnow
 from app.core.errors import Conflict, DomainError, InvalidState, PermissionDenied, ValidationFailed
 from app.core.permissions import require
 from app.extensions import login_manager
+from app.facility import queries as facility_queries
 from app.facility.models import OperatingMode
 from app.proposals import permissions, queries, services, storage
 from app.proposals.forms import (
@@ -50,7 +52,7 @@ from app.web.forms import ConfirmForm
 from app.web.messages import MESSAGES, message
 from app.web.templating import local_datetime
 
-bp = Blueprint("proposals", __name__, template_folder="templates")
+bp = Blueprint("proposals", __name__, template_folder="../templates")
 
 navigation.register(_l("Open calls"), "proposals.calls", order=10)
 navigation.register(_l("My proposals"), "proposals.mine", order=11)
@@ -93,7 +95,7 @@ def time_left(closes_at: datetime) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     if days:
-        return _("%(days)s days %(hours)s h left", days=days, hours=hours)
+        return ngettext("%(num)s day %(hours)s h left", "%(num)s days %(hours)s h left", days, hours=hours)
     return _("%(hours)s h %(minutes)s min left", hours=hours, minutes=rest // 60)
 
 
@@ -123,7 +125,7 @@ def _session_expired_redirect(endpoint: str, **values):
     return redirect(url_for(endpoint, **values))
 
 
-def _attach(form, exc: DomainError) -> None:
+def attach_error(form, exc: DomainError) -> None:
     name = exc.field if isinstance(exc, ValidationFailed) else None
     field = getattr(form, name, None) if name else None
     if field is not None and hasattr(field, "errors"):
@@ -256,7 +258,7 @@ def save_text(proposal_id: int):
             actor=current_user,
         )
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        attach_error(form, exc)
         return _render_editor(proposal, 422, text_form=form)
     flash(_("Saved."), "success")
     return redirect(url_for(".edit", proposal_id=proposal_id))
@@ -281,7 +283,7 @@ def upload(proposal_id: int):
             actor=current_user,
         )
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        attach_error(form, exc)
         return _render_editor(proposal, 422, upload_form=form)
     flash(_("Science case uploaded."), "success")
     return redirect(url_for(".edit", proposal_id=proposal_id, _anchor="science-case"))
@@ -307,7 +309,7 @@ def _part_post(proposal_id: int, form, call, anchor: str, form_key: str, done: s
     try:
         call()
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        attach_error(form, exc)
         return _render_editor(proposal, 422, **{form_key: form})
     flash(done, "success")
     return redirect(url_for(".edit", proposal_id=proposal_id, _anchor=anchor))
@@ -568,7 +570,17 @@ def invitation(token: str):
 @login_required
 def staff_calls():
     require(permissions.can_list_call_proposals, current_user)
-    return render_template("proposals/staff_calls.html", calls=queries.list_calls())
+    calls = queries.list_calls()
+    by_cycle: dict[int, list] = {}
+    for call in calls:
+        by_cycle.setdefault(call.cycle_id, []).append(call)
+    return render_template(
+        "proposals/staff_calls.html",
+        cycles=facility_queries.list_cycles(),
+        by_cycle=by_cycle,
+        counts=queries.count_submitted_by_call(),
+        now=utcnow(),
+    )
 
 
 def _filters(call_id: int) -> queries.ProposalFilters:
@@ -652,3 +664,6 @@ def export(call_id: int, fmt: str):
         as_attachment=True,
         download_name=f"{name}.xlsx",
     )
+
+
+from app.proposals.views import call_setup  # noqa: E402, F401 - routes register on import (staff call pages)
