@@ -80,6 +80,13 @@ def _register_domains(app: Flask) -> None:
     from app.proposals import services as _proposals_services  # noqa: F401 - tables, settings, subscribers
 
     permissions.register(proposals_permissions)
+    # reviews domain: registered here
+    from app.reviews import permissions as reviews_permissions
+    from app.reviews import services as _reviews_services  # noqa: F401 - tables, settings, slots
+    from app.reviews import views as reviews_views
+
+    permissions.register(reviews_permissions)
+    reviews_views.init_app(app)  # the "panel" scope of reviewer and panel chair roles
     # scheduling domain: registered here
     from app.scheduling import permissions as scheduling_permissions
 
@@ -96,6 +103,8 @@ def _register_domains(app: Flask) -> None:
     from app.proposals import views as proposals_views
 
     app.register_blueprint(proposals_views.bp)
+    # reviews blueprints: registered here
+    app.register_blueprint(reviews_views.bp)
     # scheduling blueprints: registered here
     from app.scheduling import views as scheduling_views
 
