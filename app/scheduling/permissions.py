@@ -23,3 +23,15 @@ def can_view_free_windows(actor: Any) -> bool:
 
 def can_solve_schedule(actor: Any) -> bool:
     return is_staff(actor)
+
+
+def is_pi_of_award(actor: Any, award: Any) -> bool:
+    if actor is None or getattr(actor, "id", None) is None or award is None:
+        return False
+    pi = award.proposal.pi
+    return pi is not None and pi.user_id == actor.id
+
+
+def can_book_rapid_access(actor: Any, award: Any) -> bool:
+    """The PI of a rapid-access award books its sessions in a rapid-access slot; staff on their behalf."""
+    return is_pi_of_award(actor, award) or is_staff(actor)

@@ -17,14 +17,18 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import audit
 from app.core.db import utcnow
-from app.core.errors import Conflict, ValidationFailed
+from app.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from app.core.permissions import require
 from app.core.transaction import transactional
 from app.extensions import db
 from app.facility import queries as facility_queries
-from app.facility.models import BLOCK_KINDS, Booking, BookingKind, BookingStatus, Downtime, DowntimeKind
+from app.facility.models import BLOCK_KINDS, Booking, BookingKind, BookingStatus, Downtime, DowntimeKind, Instrument
+from app.proposals.models import AccessRoute
+from app.proposals.status import ProposalStatus
+from app.reviews.models import Award, Decision, Outcome
 from app.scheduling import permissions
 from app.scheduling.calendar import CycleGrid
+from app.scheduling.models import Experiment
 
 EXCLUSION_VIOLATION = "23P01"
 MAX_TEXT = 200
@@ -224,3 +228,147 @@ def book_block(
         at=now,
     )
     return booking
+
+
+# --- rapid access -------------------------------------------------------------------------
+
+BOOKABLE_STATUSES = (ProposalStatus.ACCEPTED, ProposalStatus.SCHEDULED)
+
+
+def _get_rapid_award(award_id: int, actor: Any) -> Award:
+    award = db.session.get(Award, award_id)
+    if award is None or award.withdrawn_at is not None:
+        raise NotFound("award_not_found")
+    if not permissions.can_book_rapid_access(actor, award):
+        # someone else's award: they may not know it exists
+        raise NotFound("award_not_found")
+    return award
+
+
+def booked_shifts(cal: CycleGrid, award_id: int) -> int:
+    """Shifts of the award's live experiments in this cycle."""
+    rows = db.session.scalars(
+        select(Booking)
+        .join(Experiment, Experiment.booking_id == Booking.id)
+        .where(Experiment.award_id == award_id, Booking.status != BookingStatus.CANCELLED)
+    )
+    return sum(len(cal.covering(b.starts_at, b.ends_at)) for b in rows)
+
+
+def _containing_slot(instrument_id: int, starts_at: datetime, ends_at: datetime) -> Booking | None:
+    """The live rapid-access slot that contains [starts_at, ends_at), locked (PostgreSQL) so
+    two PIs splitting the same slot queue; a slot another PI has just split no longer matches."""
+    return db.session.scalar(
+        select(Booking)
+        .where(
+            Booking.instrument_id == instrument_id,
+            Booking.kind == BookingKind.RAPID_ACCESS,
+            Booking.status != BookingStatus.CANCELLED,
+            Booking.starts_at <= starts_at,
+            Booking.ends_at >= ends_at,
+        )
+        .with_for_update()
+        .limit(1)
+    )
+
+
+@transactional
+def book_rapid_access(
+    award_id: int,
+    *,
+    day: date | None,
+    shift: Any,
+    length: Any,
+    actor: Any,
+    now: datetime | None = None,
+) -> Booking:
+    """Book a session of a rapid-access award inside a rapid-access slot of its instrument (the
+    PI, or staff for them). The slot is split around the session (or replaced when the session
+    fills it) in the same transaction; the session is published at once (the solver keeps it).
+
+    Raises: NotFound (award, or not the PI's), InvalidState (award_not_bookable: not rapid
+    access, not accepted, decision not released), ValidationFailed (required, integer_range,
+    outside_cycle, in_past, in_shutdown, award_exceeded, not_in_rapid_slot, start_not_allowed),
+    Conflict (slot_taken).
+    """
+    now = now or utcnow()
+    award = _get_rapid_award(award_id, actor)
+    proposal = award.proposal
+    decision = db.session.get(Decision, proposal.id)
+    if (
+        proposal.call.route != AccessRoute.RAPID_ACCESS
+        or proposal.status not in BOOKABLE_STATUSES
+        or decision is None
+        or decision.released_at is None
+        or decision.outcome != Outcome.ACCEPTED
+    ):
+        raise InvalidState("award_not_bookable")
+    instrument: Instrument = award.instrument
+    cal = CycleGrid.of(proposal.call.cycle)
+    first, end = resolve_run(cal, day, shift, length)
+    starts_at, ends_at = cal.starts_at(first), cal.ends_at(end)
+    if starts_at < now:
+        raise ValidationFailed("in_past", field="day")
+    check_not_in_shutdown(cal, starts_at, ends_at)
+    _check_start_allowed(instrument, cal, first)
+    remaining = award.shifts - booked_shifts(cal, award.id)
+    if end - first > remaining:
+        raise ValidationFailed("award_exceeded", field="length", remaining=max(0, remaining), awarded=award.shifts)
+    slot = _containing_slot(instrument.id, starts_at, ends_at)
+    if slot is None:
+        other = _in_the_way(instrument.id, cal, first, end, 0, BookingKind.EXPERIMENT)
+        if other is not None and other.kind == BookingKind.EXPERIMENT:
+            raise _slot_taken(cal, other)
+        raise ValidationFailed("not_in_rapid_slot", field="day", code=instrument.code)
+    pieces = [(a, b) for a, b in ((slot.starts_at, starts_at), (ends_at, slot.ends_at)) if b > a]
+    if not pieces:
+        db.session.delete(slot)
+    else:
+        slot.starts_at, slot.ends_at = pieces[0]
+    db.session.flush()  # the slot gives way before anything is inserted in its place
+    if len(pieces) == 2:
+        db.session.add(
+            Booking(
+                instrument_id=slot.instrument_id,
+                cycle_id=slot.cycle_id,
+                kind=BookingKind.RAPID_ACCESS,
+                status=slot.status,
+                starts_at=pieces[1][0],
+                ends_at=pieces[1][1],
+                title=slot.title,
+                note=slot.note,
+                created_by_id=slot.created_by_id,
+                created_at=now,
+            )
+        )
+        db.session.flush()
+    booking = Booking(
+        instrument_id=instrument.id,
+        cycle_id=cal.cycle.id,
+        kind=BookingKind.EXPERIMENT,
+        status=BookingStatus.PUBLISHED,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        title=proposal.reference or "",
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
+    )
+    insert_booking(booking, cal, first, end, changeover=instrument.changeover_shifts)
+    db.session.add(Experiment(booking_id=booking.id, award_id=award.id, local_contact_id=award.local_contact_id))
+    audit.record(
+        actor,
+        "experiment.booked",
+        booking,
+        changes={"award": award.id, "instrument": instrument.code, "starts_at": starts_at, "ends_at": ends_at},
+        at=now,
+    )
+    return booking
+
+
+def _check_start_allowed(instrument: Instrument, cal: CycleGrid, first: int) -> None:
+    """An experiment starts on one of the instrument's start shifts and weekdays."""
+    shift = cal.shifts[first]
+    if instrument.start_shifts and shift.index not in instrument.start_shifts:
+        raise ValidationFailed("start_not_allowed", field="shift", code=instrument.code)
+    if instrument.start_weekdays and shift.day.weekday() not in instrument.start_weekdays:
+        raise ValidationFailed("start_not_allowed", field="day", code=instrument.code)

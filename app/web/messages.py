@@ -240,6 +240,14 @@ MESSAGES: dict[str, Any] = {
         "Someone has just booked this time: %(other)s (%(starts)s to %(ends)s). Nothing was booked; "
         "choose another free window."
     ),
+    "award_not_bookable": _l(
+        "Only an accepted rapid-access award whose decision has been released can be booked directly."
+    ),
+    "award_exceeded": _l("This is more than the award has left: %(remaining)s of %(awarded)s shifts."),
+    "not_in_rapid_slot": _l("Choose a time inside a rapid-access slot of %(code)s (see the free slots)."),
+    "start_not_allowed": _l(
+        "Experiments on %(code)s cannot start then: choose one of its allowed start shifts and weekdays."
+    ),
     "in_shutdown": _l("This falls in the shutdown %(title)s (%(starts)s to %(ends)s): nothing is booked then."),
     # --- visits ---
     # --- reports ---
