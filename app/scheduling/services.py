@@ -34,7 +34,7 @@ EXCLUSION_VIOLATION = "23P01"
 MAX_TEXT = 200
 
 
-def _is_exclusion_violation(exc: IntegrityError) -> bool:
+def is_exclusion_violation(exc: IntegrityError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION or "ex_bookings_no_overlap" in str(exc.orig)
 
 
@@ -138,7 +138,7 @@ def insert_booking(booking: Booking, cal: CycleGrid, first: int, end: int, *, ch
             db.session.add(booking)
             db.session.flush()
     except IntegrityError as exc:
-        if not _is_exclusion_violation(exc):
+        if not is_exclusion_violation(exc):
             raise
         # The concurrent booking has committed (the constraint waited for it): name it.
         raise _slot_taken(cal, _in_the_way(booking.instrument_id, cal, first, end, 0, booking.kind)) from None
