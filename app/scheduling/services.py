@@ -28,7 +28,7 @@ from app.proposals.status import ProposalStatus
 from app.reviews.models import Award, Decision, Outcome
 from app.scheduling import permissions
 from app.scheduling.calendar import CycleGrid
-from app.scheduling.models import Experiment
+from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment
 
 EXCLUSION_VIOLATION = "23P01"
 MAX_TEXT = 200
@@ -372,3 +372,27 @@ def _check_start_allowed(instrument: Instrument, cal: CycleGrid, first: int) -> 
         raise ValidationFailed("start_not_allowed", field="shift", code=instrument.code)
     if instrument.start_weekdays and shift.day.weekday() not in instrument.start_weekdays:
         raise ValidationFailed("start_not_allowed", field="day", code=instrument.code)
+
+
+# --- solver settings per award ------------------------------------------------------------
+
+
+@transactional
+def set_max_sessions(award_id: int, max_sessions: Any, *, actor: Any, now: datetime | None = None) -> AwardSchedule:
+    """Let the solver split an award into at most `max_sessions` sessions (staff; default 1).
+
+    Raises: PermissionDenied, NotFound (award), ValidationFailed (integer_range).
+    """
+    require(permissions.can_solve_schedule, actor)
+    award = db.session.get(Award, award_id)
+    if award is None:
+        raise NotFound("award_not_found")
+    number = _int(max_sessions, "max_sessions", minimum=1, maximum=max(1, award.shifts))
+    row = db.session.get(AwardSchedule, award.id)
+    before = row.max_sessions if row is not None else DEFAULT_MAX_SESSIONS
+    if row is None:
+        row = AwardSchedule(award_id=award.id, max_sessions=number)
+        db.session.add(row)
+    row.max_sessions, row.updated_at = number, now or utcnow()
+    audit.record(actor, "award.max_sessions", award, changes={"max_sessions": {"before": before, "after": number}})
+    return row

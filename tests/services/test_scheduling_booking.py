@@ -212,3 +212,23 @@ def test_cycle_grid_maps_instants_to_indices_across_daylight_saving(setup):
     assert (cal.ends_at(i + 1) - cal.starts_at(i)).total_seconds() == 7 * 3600
     assert list(cal.covering(cal.starts_at(i), cal.ends_at(i + 2))) == [i, i + 1]
     assert len(cal) == (date(2027, 7, 31) - date(2027, 3, 1)).days * 3 + 3
+
+
+def test_staff_set_the_maximum_number_of_sessions_of_an_award(staff):
+    from app.scheduling.models import AwardSchedule
+    from tests import factories_proposals as fp
+    from tests.factories_scheduling import make_award
+
+    make_facility()
+    instrument = fp.make_instrument()
+    award = make_award(call=fp.make_call(instruments=[instrument]), instrument=instrument, shifts=6)
+    services.set_max_sessions(award.id, "3", actor=staff)
+    assert db.session.get(AwardSchedule, award.id).max_sessions == 3
+    for bad in ("0", "7", "many"):
+        with pytest.raises(ValidationFailed, match="integer_range"):
+            services.set_max_sessions(award.id, bad, actor=staff)
+    with pytest.raises(PermissionDenied):
+        services.set_max_sessions(award.id, 2, actor=make_user())
+    with pytest.raises(NotFound):
+        services.set_max_sessions(99999, 2, actor=staff)
+    assert db.session.get(AwardSchedule, award.id).max_sessions == 3
