@@ -20,3 +20,9 @@ class BookBlockForm(FlaskForm):
     shift = SelectField(_l("First shift"), coerce=int)
     length = StringField(_l("Length (shifts)"), default="1")
     title = StringField(_l("Title"))
+
+
+class BookSessionForm(FlaskForm):
+    day = DateField(_l("First day"), validators=[Optional()])
+    shift = SelectField(_l("First shift"), coerce=int)
+    length = StringField(_l("Length (shifts)"), default="1")

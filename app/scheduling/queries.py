@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
+
+from app.core.errors import NotFound
+from app.extensions import db
 from app.facility import queries as facility_queries
-from app.facility.models import Cycle, Instrument
+from app.facility.models import Booking, BookingKind, BookingStatus, Cycle, Instrument
+from app.reviews.models import Award, Decision
+from app.scheduling import permissions
 from app.scheduling.calendar import CycleGrid, booking_indices, free_runs, shutdown_indices
+from app.scheduling.models import Experiment
 
 
 @dataclass(frozen=True)
@@ -26,3 +34,38 @@ def free_windows(cycle: Cycle, instrument: Instrument, *, now: datetime) -> list
     busy = booking_indices(cal, bookings) | shutdown_indices(cal, facility_queries.list_downtimes(cycle.id))
     busy |= {i for i, s in enumerate(cal.shifts) if s.starts_at < now}
     return [Window(cal.starts_at(a), cal.ends_at(b), b - a) for a, b in free_runs(len(cal), busy)]
+
+
+def get_award_for_booking(award_id: int, actor: Any) -> Award:
+    """An award its PI (or staff) may book sessions of. Raises: NotFound (also someone else's)."""
+    award = db.session.get(Award, award_id)
+    if award is None or award.withdrawn_at is not None or not permissions.can_book_rapid_access(actor, award):
+        raise NotFound("award_not_found")
+    if not permissions.can_book_blocks(actor) and not _released(award):
+        raise NotFound("award_not_found")  # the PI learns of an award with the released decision
+    return award
+
+
+def _released(award: Award) -> bool:
+    decision = db.session.get(Decision, award.proposal_id)
+    return decision is not None and decision.released_at is not None
+
+
+def rapid_slots(cycle: Cycle, instrument: Instrument, *, now: datetime) -> list[Booking]:
+    """The rapid-access slots of `instrument` in `cycle` that have not ended."""
+    return [
+        b
+        for b in facility_queries.list_bookings(cycle.id, kinds=[BookingKind.RAPID_ACCESS])
+        if b.instrument_id == instrument.id and b.ends_at > now
+    ]
+
+
+def award_sessions(award_id: int) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .join(Experiment, Experiment.booking_id == Booking.id)
+            .where(Experiment.award_id == award_id, Booking.status != BookingStatus.CANCELLED)
+            .order_by(Booking.starts_at)
+        )
+    )

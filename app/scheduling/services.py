@@ -26,7 +26,7 @@ from app.facility.models import BLOCK_KINDS, Booking, BookingKind, BookingStatus
 from app.proposals.models import AccessRoute
 from app.proposals.status import ProposalStatus
 from app.reviews.models import Award, Decision, Outcome
-from app.scheduling import permissions
+from app.scheduling import permissions, queries
 from app.scheduling.calendar import CycleGrid
 from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment
 
@@ -235,16 +235,6 @@ def book_block(
 BOOKABLE_STATUSES = (ProposalStatus.ACCEPTED, ProposalStatus.SCHEDULED)
 
 
-def _get_rapid_award(award_id: int, actor: Any) -> Award:
-    award = db.session.get(Award, award_id)
-    if award is None or award.withdrawn_at is not None:
-        raise NotFound("award_not_found")
-    if not permissions.can_book_rapid_access(actor, award):
-        # someone else's award: they may not know it exists
-        raise NotFound("award_not_found")
-    return award
-
-
 def booked_shifts(cal: CycleGrid, award_id: int) -> int:
     """Shifts of the award's live experiments in this cycle."""
     rows = db.session.scalars(
@@ -267,7 +257,7 @@ def _containing_slot(instrument_id: int, starts_at: datetime, ends_at: datetime)
             Booking.starts_at <= starts_at,
             Booking.ends_at >= ends_at,
         )
-        .with_for_update()
+        .with_for_update(of=Booking)
         .limit(1)
     )
 
@@ -292,7 +282,7 @@ def book_rapid_access(
     Conflict (slot_taken).
     """
     now = now or utcnow()
-    award = _get_rapid_award(award_id, actor)
+    award = queries.get_award_for_booking(award_id, actor)
     proposal = award.proposal
     decision = db.session.get(Decision, proposal.id)
     if (

@@ -9,11 +9,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.core.errors import Conflict, ValidationFailed
+from app.core.errors import Conflict, InvalidState, ValidationFailed
 from app.core.permissions import require
 from app.facility import queries as facility_queries
 from app.scheduling import permissions, queries, services
-from app.scheduling.forms import BookBlockForm
+from app.scheduling.forms import BookBlockForm, BookSessionForm
 from app.web import templating
 from app.web.messages import message
 
@@ -97,3 +97,57 @@ def book_post(name: str):
         "success",
     )
     return redirect(url_for(".book", name=cycle.name, instrument_id=booking.instrument_id))
+
+
+# --- rapid access: the PI books a session inside a rapid-access slot ---------------------
+
+
+def _render_session(award, form: BookSessionForm | None = None, status: int = 200):
+    g = facility_queries.grid()
+    cycle = award.proposal.call.cycle
+    if form is None:
+        form = BookSessionForm(formdata=None, data={"shift": 0, "length": "1"})
+    form.shift.choices = list(enumerate(g.labels))
+    now = datetime.now().astimezone()
+    sessions = queries.award_sessions(award.id)
+    return render_template(
+        "scheduling/book_session.html",
+        award=award,
+        cycle=cycle,
+        form=form,
+        slots=queries.rapid_slots(cycle, award.instrument, now=now),
+        sessions=sessions,
+        grid=g,
+    ), status
+
+
+@bp.get("/awards/<int:award_id>/book")
+@login_required
+def book_session(award_id: int):
+    return _render_session(queries.get_award_for_booking(award_id, current_user))
+
+
+@bp.post("/awards/<int:award_id>/book")
+@login_required
+def book_session_post(award_id: int):
+    award = queries.get_award_for_booking(award_id, current_user)
+    form = BookSessionForm()
+    form.shift.choices = list(enumerate(facility_queries.grid().labels))
+    if not form.validate_on_submit():
+        return _render_session(award, form, status=422)
+    try:
+        booking = services.book_rapid_access(
+            award.id, day=form.day.data, shift=form.shift.data, length=form.length.data, actor=current_user
+        )
+    except ValidationFailed as exc:
+        field = form._fields.get(exc.field)
+        if field is not None:
+            field.errors = [*field.errors, message(exc)]
+        else:
+            form.form_errors.append(message(exc))
+        return _render_session(award, form, status=422)
+    except (Conflict, InvalidState) as exc:
+        form.form_errors.append(message(exc))
+        return _render_session(award, form, status=409)
+    flash(_("Your session starts %(starts)s.", starts=facility_queries.grid().local(booking.starts_at)), "success")
+    return redirect(url_for(".book_session", award_id=award.id))

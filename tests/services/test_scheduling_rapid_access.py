@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from app.accounts.models import Role
 from app.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from app.extensions import db
 from app.facility import queries as facility_queries
@@ -166,6 +167,10 @@ def test_an_unreleased_or_standard_award_is_not_bookable(rapid):
     decision = db.session.get(Decision, r["award"].proposal_id)
     decision.released_at = None
     db.session.commit()
-    with pytest.raises(InvalidState, match="award_not_bookable"):
+    with pytest.raises(NotFound):  # the PI does not know of the award before the release
         book(r)
+    staff = make_user(roles=[Role.USER_OFFICE])
+    db.session.commit()
+    with pytest.raises(InvalidState, match="award_not_bookable"):
+        book(r, actor=staff)
     assert db.session.scalar(select(func.count()).select_from(Experiment)) == 0

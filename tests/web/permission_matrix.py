@@ -465,4 +465,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
         },
         ok=frozenset({302, 409, 422}),
     ),
+    # the World's award (reviews) belongs to "user" as PI; its decision is not released, so the PI
+    # does not see it yet (404) and staff are refused the booking (409: not a released rapid-access award)
+    ("scheduling.book_session", "GET"): Entry(STAFF, args=lambda w: {"award_id": w.award.id}),
+    ("scheduling.book_session_post", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"award_id": w.award.id},
+        data=lambda w: {"day": "2091-03-10", "shift": "0", "length": "1"},
+        ok=frozenset({302, 409, 422}),
+    ),
 }

@@ -99,3 +99,55 @@ def test_a_plain_user_is_refused(client, ctx, people):
     assert client.get("/scheduling/cycles/2027-I/book").status_code == 403
     assert client.post("/scheduling/cycles/2027-I/book", data=form(people)).status_code == 403
     assert bookings(ctx) == 0
+
+
+@pytest.fixture
+def rapid(ctx):
+    """A released rapid-access award of 6 shifts on ID-RA with a slot 8–14 March 2027."""
+    from datetime import date
+
+    from app.facility import queries as facility_queries
+    from app.facility.models import BookingKind
+    from tests import factories_proposals as fp
+    from tests.factories_scheduling import add_booking, make_award, make_rapid_call
+
+    with ctx():
+        make_facility()
+        instrument = fp.make_instrument(code="ID-RA")
+        cycle = fp.make_cycle(starts_on=date(2027, 3, 1), ends_on=date(2027, 7, 31))
+        award = make_award(call=make_rapid_call(cycle, [instrument]), instrument=instrument, shifts=6)
+        g = facility_queries.grid()
+        add_booking(
+            instrument,
+            cycle,
+            g.start(date(2027, 3, 8), 0),
+            g.start(date(2027, 3, 14), 0),
+            kind=BookingKind.RAPID_ACCESS,
+        )
+        other = make_user()
+        db.session.commit()
+        return {"award": award.id, "pi": award.proposal.pi.user_id, "other": other.id}
+
+
+def test_the_pi_books_a_session_in_a_rapid_access_slot(client, ctx, rapid):
+    as_(client, ctx, rapid, "pi")
+    url = f"/scheduling/awards/{rapid['award']}/book"
+    page = client.get(url)
+    assert page.status_code == 200 and "Rapid-access slots" in page.get_data(as_text=True)
+    bad = client.post(url, data={"day": "2027-03-20", "shift": "0", "length": "2"})
+    assert bad.status_code == 422 and 'id="day-error"' in bad.get_data(as_text=True)
+    too_long = client.post(url, data={"day": "2027-03-09", "shift": "0", "length": "7"})
+    assert too_long.status_code == 422 and "more than the award has left" in too_long.get_data(as_text=True)
+    ok = client.post(url, data={"day": "2027-03-09", "shift": "0", "length": "3"})
+    assert ok.status_code == 302
+    taken = client.post(url, data={"day": "2027-03-09", "shift": "1", "length": "1"})
+    assert taken.status_code == 409 and "Someone has just booked this time" in taken.get_data(as_text=True)
+    assert bookings(ctx) == 3  # the session and the two halves of the slot
+
+
+def test_someone_else_does_not_see_the_award(client, ctx, rapid):
+    as_(client, ctx, rapid, "other")
+    assert client.get(f"/scheduling/awards/{rapid['award']}/book").status_code == 404
+    url = f"/scheduling/awards/{rapid['award']}/book"
+    assert client.post(url, data={"day": "2027-03-09", "shift": "0", "length": "1"}).status_code == 404
+    assert bookings(ctx) == 1
