@@ -306,6 +306,10 @@ def book_rapid_access(
         raise ValidationFailed("award_exceeded", field="length", remaining=max(0, remaining), awarded=award.shifts)
     slot = _containing_slot(instrument.id, starts_at, ends_at)
     if slot is None:
+        # Another PI may have just split this slot: the lock waited for them, but on PostgreSQL a
+        # statement does not see rows committed after it began — the new piece needs a fresh look.
+        slot = _containing_slot(instrument.id, starts_at, ends_at)
+    if slot is None:
         other = _in_the_way(instrument.id, cal, first, end, 0, BookingKind.EXPERIMENT)
         if other is not None and other.kind == BookingKind.EXPERIMENT:
             raise _slot_taken(cal, other)
