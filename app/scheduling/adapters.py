@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.core import audit
 from app.core.db import utcnow
@@ -70,8 +71,13 @@ class Built:
     people: dict[str, str] = field(default_factory=dict)  # person key → name
 
 
-def _indices_of_days(cal: CycleGrid, first, last) -> frozenset[int]:
-    return frozenset(i for i, s in enumerate(cal.shifts) if first <= s.day <= last)
+def _indices_of_days(by_day: dict[date, list[int]], first: date, last: date) -> set[int]:
+    out: set[int] = set()
+    day = first
+    while day <= last:
+        out.update(by_day.get(day, ()))
+        day += timedelta(days=1)
+    return out
 
 
 def _allowed(values: list[int] | None, size: int) -> frozenset[int] | None:
@@ -95,6 +101,12 @@ def _awards(cycle: Cycle) -> list[Award]:
                 Decision.outcome == Outcome.ACCEPTED,
             )
             .order_by(Award.id)
+            # one query per relation, not per award (thousands of awards in a large cycle)
+            .options(
+                selectinload(Award.proposal).selectinload(Proposal.members),
+                selectinload(Award.proposal).selectinload(Proposal.dates),
+                selectinload(Award.local_contact),
+            )
         )
     )
 
@@ -141,6 +153,9 @@ def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None) -> Bui
     built = Built(cycle, cal, solver.Problem(horizon=max(horizon, 1), instruments=(), awards=()))
     built.instruments = instruments
 
+    by_day: dict[date, list[int]] = defaultdict(list)
+    for i, shift in enumerate(cal.shifts):
+        by_day[shift.day].append(i)
     unavailable: dict[int, set[int]] = defaultdict(set)
     pins: list[solver.Pin] = []
     key_of_award: dict[int, str] = {}
@@ -155,7 +170,7 @@ def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None) -> Bui
         preferred: set[int] = set()
         for d in proposal.dates:
             (unacceptable if d.kind == DateKind.UNACCEPTABLE else preferred).update(
-                _indices_of_days(cal, d.starts_on, d.ends_on)
+                _indices_of_days(by_day, d.starts_on, d.ends_on)
             )
         mode = award.request.operating_mode
         for user in (pi.user if pi else None, award.local_contact):
