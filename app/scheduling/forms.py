@@ -26,3 +26,7 @@ class BookSessionForm(FlaskForm):
     day = DateField(_l("First day"), validators=[Optional()])
     shift = SelectField(_l("First shift"), coerce=int)
     length = StringField(_l("Length (shifts)"), default="1")
+
+
+class MaxSessionsForm(FlaskForm):
+    max_sessions = StringField(_l("Sessions at most"))

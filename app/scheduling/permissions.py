@@ -21,6 +21,11 @@ def can_view_free_windows(actor: Any) -> bool:
     return is_staff(actor) or is_director(actor) or is_instrument_scientist(actor)
 
 
+def can_view_schedule(actor: Any) -> bool:
+    """The awards of a cycle with their sessions: staff, directors, instrument scientists."""
+    return can_view_free_windows(actor)
+
+
 def can_solve_schedule(actor: Any) -> bool:
     return is_staff(actor)
 

@@ -7,15 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.core.errors import NotFound
 from app.extensions import db
 from app.facility import queries as facility_queries
 from app.facility.models import Booking, BookingKind, BookingStatus, Cycle, Instrument
-from app.reviews.models import Award, Decision
+from app.proposals.models import Call
+from app.reviews.models import Award, Decision, PanelDecision
 from app.scheduling import permissions
 from app.scheduling.calendar import CycleGrid, booking_indices, free_runs, shutdown_indices
-from app.scheduling.models import Experiment
+from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,48 @@ def award_sessions(award_id: int) -> list[Booking]:
             .order_by(Booking.starts_at)
         )
     )
+
+
+@dataclass(frozen=True)
+class AwardRow:
+    award: Award
+    grade: float | None
+    max_sessions: int
+    sessions: list[Booking]
+
+
+def cycle_awards(cycle: Cycle) -> list[AwardRow]:
+    """The awards of the cycle's calls (not withdrawn) with grade, max sessions and sessions booked."""
+    awards = list(
+        db.session.scalars(
+            select(Award)
+            .join(Call, Call.id == Award.call_id)
+            .where(Call.cycle_id == cycle.id, Award.withdrawn_at.is_(None))
+            .order_by(Award.instrument_id, Award.id)
+            .options(selectinload(Award.proposal), selectinload(Award.local_contact))
+        )
+    )
+    ids = [a.id for a in awards]
+    grades = dict(
+        db.session.execute(
+            select(PanelDecision.proposal_id, PanelDecision.final_grade).where(
+                PanelDecision.proposal_id.in_({a.proposal_id for a in awards})
+            )
+        ).all()
+    )
+    limits = dict(
+        db.session.execute(
+            select(AwardSchedule.award_id, AwardSchedule.max_sessions).where(AwardSchedule.award_id.in_(ids))
+        ).all()
+    )
+    sessions: dict[int, list[Booking]] = {a.id: [] for a in awards}
+    for award_id, booking in db.session.execute(
+        select(Experiment.award_id, Booking)
+        .join(Booking, Booking.id == Experiment.booking_id)
+        .where(Experiment.award_id.in_(ids), Booking.status != BookingStatus.CANCELLED)
+        .order_by(Booking.starts_at)
+    ):
+        sessions[award_id].append(booking)
+    return [
+        AwardRow(a, grades.get(a.proposal_id), limits.get(a.id, DEFAULT_MAX_SESSIONS), sessions[a.id]) for a in awards
+    ]

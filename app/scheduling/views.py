@@ -13,7 +13,7 @@ from app.core.errors import Conflict, InvalidState, ValidationFailed
 from app.core.permissions import require
 from app.facility import queries as facility_queries
 from app.scheduling import permissions, queries, services
-from app.scheduling.forms import BookBlockForm, BookSessionForm
+from app.scheduling.forms import BookBlockForm, BookSessionForm, MaxSessionsForm
 from app.web import templating
 from app.web.messages import message
 
@@ -151,3 +151,45 @@ def book_session_post(award_id: int):
         return _render_session(award, form, status=409)
     flash(_("Your session starts %(starts)s.", starts=facility_queries.grid().local(booking.starts_at)), "success")
     return redirect(url_for(".book_session", award_id=award.id))
+
+
+# --- the awards of a cycle, with the solver's setting per award --------------------------
+
+
+def _render_awards(cycle, *, failed: tuple[int, MaxSessionsForm] | None = None, status: int = 200):
+    rows = queries.cycle_awards(cycle)
+    forms = {}
+    for row in rows:
+        if failed and failed[0] == row.award.id:
+            forms[row.award.id] = failed[1]
+        else:
+            forms[row.award.id] = MaxSessionsForm(
+                formdata=None, prefix=f"a{row.award.id}", data={"max_sessions": str(row.max_sessions)}
+            )
+    return render_template("scheduling/awards.html", cycle=cycle, rows=rows, forms=forms), status
+
+
+@bp.get("/cycles/<name>/awards")
+@login_required
+def awards(name: str):
+    require(permissions.can_view_schedule, current_user)
+    return _render_awards(facility_queries.get_cycle_by_name(name))
+
+
+@bp.post("/awards/<int:award_id>/max-sessions")
+@login_required
+def max_sessions(award_id: int):
+    require(permissions.can_solve_schedule, current_user)
+    award = queries.get_award_for_booking(award_id, current_user)
+    cycle = award.proposal.call.cycle
+    form = MaxSessionsForm(prefix=f"a{award.id}")
+    if not form.validate_on_submit():
+        flash(_("Your session expired; please try again."), "warning")
+        return redirect(url_for(".awards", name=cycle.name))
+    try:
+        services.set_max_sessions(award.id, form.max_sessions.data, actor=current_user)
+    except ValidationFailed as exc:
+        form.max_sessions.errors = [*form.max_sessions.errors, message(exc)]
+        return _render_awards(cycle, failed=(award.id, form), status=422)
+    flash(_("Saved."), "success")
+    return redirect(url_for(".awards", name=cycle.name))

@@ -474,4 +474,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
         data=lambda w: {"day": "2091-03-10", "shift": "0", "length": "1"},
         ok=frozenset({302, 409, 422}),
     ),
+    ("scheduling.awards", "GET"): Entry(
+        allow(STAFF, "director", "instrument_scientist"), args=lambda w: {"name": w.cycle.name}
+    ),
+    ("scheduling.max_sessions", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"award_id": w.award.id},
+        data=lambda w: {f"a{w.award.id}-max_sessions": "2"},
+        ok=frozenset({302}),
+    ),
 }

@@ -151,3 +151,25 @@ def test_someone_else_does_not_see_the_award(client, ctx, rapid):
     url = f"/scheduling/awards/{rapid['award']}/book"
     assert client.post(url, data={"day": "2027-03-09", "shift": "0", "length": "1"}).status_code == 404
     assert bookings(ctx) == 1
+
+
+def test_staff_set_the_sessions_of_an_award_on_the_awards_page(client, ctx, people):
+    from app.scheduling.models import AwardSchedule
+    from tests import factories_proposals as fp
+    from tests.factories_scheduling import make_award
+
+    with ctx():
+        instrument = fp.make_instrument(code="ID-AW")
+        cycle = fp.make_cycle(name="2027-AW")
+        award = make_award(call=fp.make_call(cycle=cycle, instruments=[instrument]), instrument=instrument, shifts=9)
+        award_id = award.id
+    as_(client, ctx, people, "staff")
+    page = client.get("/scheduling/cycles/2027-AW/awards")
+    assert page.status_code == 200 and "ID-AW" in page.get_data(as_text=True)
+    bad = client.post(f"/scheduling/awards/{award_id}/max-sessions", data={f"a{award_id}-max_sessions": "0"})
+    assert bad.status_code == 422
+    assert f'id="a{award_id}-max_sessions-error"' in bad.get_data(as_text=True)
+    ok = client.post(f"/scheduling/awards/{award_id}/max-sessions", data={f"a{award_id}-max_sessions": "3"})
+    assert ok.status_code == 302
+    with ctx():
+        assert db.session.get(AwardSchedule, award_id).max_sessions == 3
