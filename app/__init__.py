@@ -90,6 +90,10 @@ def _register_domains(app: Flask) -> None:
 
     permissions.register(reviews_permissions)
     reviews_views.init_app(app)  # the "panel" scope of reviewer and panel chair roles
+    # scheduling domain: registered here
+    from app.scheduling import permissions as scheduling_permissions
+
+    permissions.register(scheduling_permissions)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -104,6 +108,10 @@ def _register_domains(app: Flask) -> None:
     app.register_blueprint(proposals_views.bp)
     # reviews blueprints: registered here
     app.register_blueprint(reviews_views.bp)
+    # scheduling blueprints: registered here
+    from app.scheduling import views as scheduling_views
+
+    app.register_blueprint(scheduling_views.bp)
     api.init_app(app)
 
 

@@ -1,4 +1,4 @@
-"""Flask commands: `flask seed-demo`, `flask users …`, `flask jobs run`."""
+"""Flask commands: `flask seed-demo`, `flask users …`, `flask jobs run`, `flask schedule solve`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 console = Console()
 users_cli = AppGroup("users", help="People and their roles.")
 jobs_cli = AppGroup("jobs", help="The background jobs process.")
+schedule_cli = AppGroup("schedule", help="Scheduling: place a cycle's awards on the instruments' calendars.")
 
 
 @users_cli.command("create")
@@ -77,6 +78,92 @@ def jobs_list() -> None:
     console.print("job request kinds: " + ", ".join(sorted(registry.HANDLERS)))
 
 
+@schedule_cli.command("solve")
+@click.option("--cycle", "cycle_name", required=True, help="The cycle's name, e.g. 2027-I.")
+@click.option("--effort", type=click.IntRange(1, 10), default=5, show_default=True, help="1 fast … 10 thorough.")
+@click.option("--dry-run", is_flag=True, help="Solve and show the summary; store nothing.")
+def schedule_solve(cycle_name: str, effort: int, dry_run: bool) -> None:
+    """Solve a cycle and store the result as planned experiments (replacing the previous draft)."""
+    from collections import Counter, defaultdict
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.core.errors import DomainError
+    from app.facility import queries as facility_queries
+    from app.scheduling import adapters, solver
+    from app.web.messages import message, unplaced_message
+
+    try:
+        cycle = facility_queries.get_cycle_by_name(cycle_name)
+        built = adapters.build_problem(cycle)
+    except DomainError as exc:
+        raise click.ClickException(message(exc)) from None
+    problem = built.problem
+    console.print(
+        f"[bold]{cycle.name}[/bold]: {len(problem.awards)} awards on {len(problem.instruments)} instruments, "
+        f"{problem.horizon} shifts, sessions that stay: {len(problem.pins)}; effort {effort}"
+    )
+    totals = {"objective": 0, "bound": 0}
+    with Progress(
+        TextColumn("groups solved"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, report: solver.GroupReport | None) -> None:
+            if report is not None:
+                totals["objective"] += report.objective
+                totals["bound"] += report.bound
+            gap = solver.model.gap(totals["objective"], totals["bound"])
+            bar.update(
+                task, completed=done, total=total, description=f"objective {totals['objective']:,}  gap {gap:.1%}"
+            )
+
+        solution = solver.solve(problem, effort=effort, progress=progress)
+
+    per_instrument: dict[str, dict] = defaultdict(lambda: {"awards": 0, "placed": 0, "reasons": Counter()})
+    unplaced = {u.award: u for u in solution.unplaced}
+    for award in problem.awards:
+        row = per_instrument[award.instrument]
+        row["awards"] += 1
+        if award.key in unplaced:
+            row["reasons"][unplaced[award.key].reason] += 1
+        else:
+            row["placed"] += 1
+    table = Table("instrument", "awards", "placed", "not fully placed", "reasons", title=f"Schedule of {cycle.name}")
+    for code in sorted(per_instrument):
+        row = per_instrument[code]
+        reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(row["reasons"].items()))
+        table.add_row(code, str(row["awards"]), str(row["placed"]), str(sum(row["reasons"].values())), reasons)
+    console.print(table)
+    for u in solution.unplaced:
+        params = dict(u.params)
+        if "person" in params:
+            params["person"] = built.people.get(str(params["person"]), params["person"])
+        console.print(
+            f"  {u.award}: {u.placed} of {u.placed + u.missing} shifts — {unplaced_message(u.reason, params)}"
+        )
+    console.print(
+        f"objective {solution.objective:,} (greedy {solution.greedy_objective:,}, bound {solution.bound:,}, "
+        f"gap {solution.gap:.1%}), {len(solution.sessions)} sessions, {solution.wall_time:.1f} s"
+    )
+    if dry_run:
+        console.print("[yellow]Dry run[/yellow]: nothing stored.")
+        return
+    try:
+        stored = adapters.store_solution(built, solution)
+    except DomainError as exc:
+        raise click.ClickException(message(exc)) from None
+    console.print(
+        f"[green]Stored[/green] {stored.created} planned experiments (replacing {stored.replaced} of the previous draft)."
+    )
+
+
 @click.command("seed-demo")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def seed_demo(quiet: bool) -> None:
@@ -94,4 +181,5 @@ def seed_demo(quiet: bool) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(schedule_cli)
     app.cli.add_command(seed_demo)

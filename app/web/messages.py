@@ -236,6 +236,35 @@ MESSAGES: dict[str, Any] = {
         "The cycles after %(cycle)s cannot be named yet: create them before allocating long-term requests."
     ),
     # --- scheduling ---
+    "slot_taken": _l(
+        "Someone has just booked this time: %(other)s (%(starts)s to %(ends)s). Nothing was booked; "
+        "choose another free window."
+    ),
+    "award_not_bookable": _l(
+        "Only an accepted rapid-access award whose decision has been released can be booked directly."
+    ),
+    "award_exceeded": _l("This is more than the award has left: %(remaining)s of %(awarded)s shifts."),
+    "not_in_rapid_slot": _l("Choose a time inside a rapid-access slot of %(code)s (see the free slots)."),
+    "start_not_allowed": _l(
+        "Experiments on %(code)s cannot start then: choose one of its allowed start shifts and weekdays."
+    ),
+    "schedule_stale": _l(
+        "The calendar changed while the solver ran (a new booking collides with the schedule). "
+        "Nothing was stored; solve again."
+    ),
+    # why an award was not fully placed (the solver's reason codes, docs/SOLVER.md)
+    "unplaced_no_window": _l(
+        "No free window on the instrument is long enough: %(needed)s shifts needed, the longest is %(longest)s."
+    ),
+    "unplaced_mode_unavailable": _l("The machine never runs in the required mode %(mode)s long enough."),
+    "unplaced_unacceptable_dates": _l("Every window long enough falls in the team's unacceptable dates."),
+    "unplaced_capacity_used": _l("The room left was used by %(awards)s higher-ranked awards (%(by)s)."),
+    "unplaced_person_busy": _l("%(person)s (%(role)s) is in another session whenever a window is free."),
+    "unplaced_split_limit": _l(
+        "The award used its %(max_sessions)s session(s); what is left is below its minimum of %(min_session)s shifts."
+    ),
+    "unplaced_objective_tradeoff": _l("A session would fit, but splitting the award further costs more than it gains."),
+    "in_shutdown": _l("This falls in the shutdown %(title)s (%(starts)s to %(ends)s): nothing is booked then."),
     # --- visits ---
     # --- reports ---
 }
@@ -261,6 +290,20 @@ def item_messages(items: list[dict[str, Any]]) -> list[dict[str, str]]:
         params = {k: v for k, v in item.items() if k != "code"}
         out.append({"code": item["code"], "message": message(DomainError(item["code"], **params))})
     return out
+
+
+def unplaced_message(reason: str, params: dict[str, Any]) -> str:
+    """The sentence for a solver's reason an award was not fully placed (codes of docs/SOLVER.md)."""
+    values = dict(params)
+    if isinstance(values.get("by"), list | tuple):
+        values["by"] = ", ".join(map(str, values["by"]))
+    template = MESSAGES.get(f"unplaced_{reason}")
+    if template is None:
+        return str(GENERIC % {"code": reason})
+    try:
+        return str(template % values)
+    except (KeyError, TypeError, ValueError):
+        return str(template)
 
 
 def known_codes() -> set[str]:

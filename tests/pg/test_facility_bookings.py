@@ -149,3 +149,61 @@ def test_two_people_booking_the_same_slot_at_once_get_one_success_and_one_confli
     with app.app_context():
         assert db.session.query(Booking).count() == 1
         db.session.remove()
+
+
+def test_twenty_people_booking_the_same_block_get_one_booking_and_nineteen_clear_refusals(app, world):
+    """Direct booking (scheduling, issue 6): every thread checks before any inserts, so the
+    exclusion constraint decides; each refusal is Conflict("slot_taken"), never an error."""
+    from app.scheduling import services as scheduling
+
+    people = 20
+    barrier = threading.Barrier(people)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    local = threading.local()
+    real_check = queries.overlapping_booking
+
+    def slow_check(*args, **kwargs):
+        found = real_check(*args, **kwargs)
+        if not getattr(local, "waited", False):
+            local.waited = True
+            barrier.wait(timeout=30)  # everyone has checked before anyone inserts
+        return found
+
+    def attempt():
+        with app.app_context():
+            try:
+                staff = db.session.get(User, world["staff"])
+                scheduling.book_block(
+                    world["instrument"],
+                    world["cycle"],
+                    kind="maintenance",
+                    day=date(2027, 3, 2),
+                    shift=1,
+                    length=3,
+                    title="race",
+                    actor=staff,
+                    now=NOW,
+                )
+                outcomes.append("ok")
+            except Conflict as exc:
+                outcomes.append(exc.code)
+            except BaseException as exc:  # noqa: BLE001 - counted: the test demands none
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    queries.overlapping_booking = slow_check
+    try:
+        threads = [threading.Thread(target=attempt) for _ in range(people)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        queries.overlapping_booking = real_check
+    assert errors == []
+    assert sorted(outcomes) == ["ok"] + ["slot_taken"] * (people - 1)
+    with app.app_context():
+        assert db.session.query(Booking).count() == 1
+        db.session.remove()

@@ -360,3 +360,18 @@ def test_solver_imports_nothing_from_flask_sqlalchemy_or_app():
 
 def test_weights_are_documented_defaults():
     assert replace(Weights()) == Weights(score_scale=100, preferred=10, split=25)
+
+
+def test_progress_is_reported_per_group_and_does_not_change_the_result():
+    from app.scheduling.solver import Award, Instrument, Problem, solve
+
+    problem = Problem(
+        horizon=30,
+        instruments=(Instrument("A"), Instrument("B")),
+        awards=(Award("a1", "A", 6, 3.0), Award("b1", "B", 9, 2.0)),
+    )
+    calls = []
+    with_progress = solve(problem, effort=1, progress=lambda done, total, report: calls.append((done, total, report)))
+    assert [(d, t) for d, t, _ in calls] == [(0, 2), (1, 2), (2, 2)]
+    assert calls[0][2] is None and calls[-1][2] is not None
+    assert with_progress == solve(problem, effort=1)

@@ -450,4 +450,37 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api_proposals.submit_proposal", "POST"): Entry(
         allow("user"), args=lambda w: {"key": f"id:{w.proposal.id}"}, ok=frozenset({200, 409}), once=True
     ),
+    # scheduling (issue 6): uses the facility objects of the World (cycle "2090-I", instrument)
+    ("scheduling.book", "GET"): Entry(STAFF, args=lambda w: {"name": w.cycle.name}),
+    ("scheduling.book_post", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"name": w.cycle.name},
+        data=lambda w: {
+            "instrument_id": str(w.instrument.id),
+            "kind": "maintenance",
+            "day": "2090-05-04",
+            "shift": "0",
+            "length": "2",
+            "title": "matrix",
+        },
+        ok=frozenset({302, 409, 422}),
+    ),
+    # the World's award (reviews) belongs to "user" as PI; its decision is not released, so the PI
+    # does not see it yet (404) and staff are refused the booking (409: not a released rapid-access award)
+    ("scheduling.book_session", "GET"): Entry(STAFF, args=lambda w: {"award_id": w.award.id}),
+    ("scheduling.book_session_post", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"award_id": w.award.id},
+        data=lambda w: {"day": "2091-03-10", "shift": "0", "length": "1"},
+        ok=frozenset({302, 409, 422}),
+    ),
+    ("scheduling.awards", "GET"): Entry(
+        allow(STAFF, "director", "instrument_scientist"), args=lambda w: {"name": w.cycle.name}
+    ),
+    ("scheduling.max_sessions", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"award_id": w.award.id},
+        data=lambda w: {f"a{w.award.id}-max_sessions": "2"},
+        ok=frozenset({302}),
+    ),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from app.scheduling.solver.cpsat import SEED, CpResult, solve_group
 from app.scheduling.solver.greedy import Occupancy, Placements, fill, greedy
@@ -40,8 +41,13 @@ def solve(
     seed: int = SEED,
     wall_cap: float | None = None,
     use_cpsat: bool = True,
+    progress: Callable[[int, int, GroupReport | None], None] | None = None,
 ) -> Solution:
     """Place the awards of `problem`. Pure: no Flask, no SQLAlchemy, no app imports.
+
+    `progress(done, total, report)` is called once before the first group (done 0, report
+    None) and after each group with its report, e.g. for a live display; it must not raise
+    and it does not change the result.
 
     `deterministic_limit` (CP-SAT deterministic seconds for the whole problem) overrides
     `effort`. `wall_cap` (seconds per group) is a safety net only; by default it is 3× the
@@ -61,6 +67,8 @@ def solve(
 
     final: Placements = {}
     reports: list[GroupReport] = []
+    if progress is not None:
+        progress(0, len(groups), None)
     greedy_total = 0
     greedy_time_total = 0.0
     for group in groups:
@@ -119,6 +127,8 @@ def solve(
                 deterministic_time=dtime,
             )
         )
+        if progress is not None:
+            progress(len(reports), len(groups), reports[-1])
 
     sessions = tuple(sorted(s for v in final.values() for s in v))
     occ = Occupancy(grid, contexts)

@@ -1,0 +1,49 @@
+"""Tables of the scheduling domain.
+
+An experiment is a booking of kind `experiment` (facility's `bookings`, which holds the
+no-overlap rule) plus the row here that says which award it is a session of and who its local
+contact is. `AwardSchedule` holds what staff set per award for the solver (the maximum number
+of sessions; default 1 when there is no row).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.core.db import utcnow
+from app.extensions import db
+from app.facility.models import Booking
+from app.reviews.models import Award
+
+DEFAULT_MAX_SESSIONS = 1
+
+
+class Experiment(db.Model):
+    """One session of an award on an instrument: its booking, its award, its local contact."""
+
+    __tablename__ = "experiments"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="RESTRICT"), index=True)
+    local_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    booking: Mapped[Booking] = relationship(lazy="joined")
+    award: Mapped[Award] = relationship()
+    local_contact: Mapped[User | None] = relationship()
+
+
+class AwardSchedule(db.Model):
+    """Staff's scheduling settings of one award: into how many sessions it may be split."""
+
+    __tablename__ = "award_schedules"
+
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"), primary_key=True)
+    max_sessions: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_SESSIONS)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("max_sessions >= 1", name="max_sessions_positive"),)

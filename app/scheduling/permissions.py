@@ -1,0 +1,42 @@
+"""Named permission predicates of the scheduling domain.
+
+Staff (user office, admin) book instrument blocks directly and run the solver; directors and
+instrument scientists see the free windows of the calendar.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.accounts.permissions import is_director, is_staff
+from app.facility.permissions import is_instrument_scientist
+
+
+def can_book_blocks(actor: Any) -> bool:
+    """Book maintenance, in-house research or a rapid-access slot on any instrument."""
+    return is_staff(actor)
+
+
+def can_view_free_windows(actor: Any) -> bool:
+    return is_staff(actor) or is_director(actor) or is_instrument_scientist(actor)
+
+
+def can_view_schedule(actor: Any) -> bool:
+    """The awards of a cycle with their sessions: staff, directors, instrument scientists."""
+    return can_view_free_windows(actor)
+
+
+def can_solve_schedule(actor: Any) -> bool:
+    return is_staff(actor)
+
+
+def is_pi_of_award(actor: Any, award: Any) -> bool:
+    if actor is None or getattr(actor, "id", None) is None or award is None:
+        return False
+    pi = award.proposal.pi
+    return pi is not None and pi.user_id == actor.id
+
+
+def can_book_rapid_access(actor: Any, award: Any) -> bool:
+    """The PI of a rapid-access award books its sessions in a rapid-access slot; staff on their behalf."""
+    return is_pi_of_award(actor, award) or is_staff(actor)

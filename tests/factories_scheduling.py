@@ -1,0 +1,177 @@
+"""Factories of the scheduling domain: awards ready to schedule, with the rows around them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from app.accounts.models import Role
+from app.extensions import db
+from app.facility import queries as facility_queries
+from app.facility import services as facility_services
+from app.facility.models import Booking, BookingKind, BookingStatus
+from app.proposals.models import AccessRoute, DateConstraint, DateKind
+from app.proposals.status import ProposalStatus
+from app.reviews.models import Award, Decision, Outcome, PanelDecision
+from app.scheduling.models import AwardSchedule, Experiment
+from tests import factories_proposals as fp
+from tests.factories import make_user
+from tests.factories_facility import make_facility
+from tests.factories_reviews import make_staff
+
+RELEASED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+PLANNING_NOW = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
+
+
+def day(d: int) -> date:
+    return date(2027, 3, d)
+
+
+def make_award(
+    *,
+    call,
+    instrument,
+    shifts: int,
+    grade: float | None = 4.0,
+    local_contact=None,
+    pi=None,
+    mode=None,
+    released: bool = True,
+    number: int = 1,
+) -> Award:
+    """An accepted proposal of `call` with one request on `instrument`, its award of `shifts`
+    and its released decision; `grade` becomes the panel's final grade (the solver's score)."""
+    proposal = fp.make_proposal(call=call, pi=pi)
+    proposal.status = ProposalStatus.ACCEPTED
+    proposal.reference = f"{call.cycle.name}-{number:04d}"
+    request = proposal.requests[0]
+    request.instrument = instrument
+    request.shifts = shifts
+    request.operating_mode = mode
+    db.session.flush()
+    award = Award(
+        request_id=request.id,
+        proposal_id=proposal.id,
+        call_id=call.id,
+        instrument_id=instrument.id,
+        shifts=shifts,
+        local_contact_id=local_contact.id if local_contact else None,
+    )
+    db.session.add(award)
+    db.session.add(
+        Decision(
+            proposal_id=proposal.id,
+            call_id=call.id,
+            outcome=Outcome.ACCEPTED,
+            staged_at=RELEASED,
+            released_at=RELEASED if released else None,
+        )
+    )
+    if grade is not None:
+        db.session.add(PanelDecision(proposal_id=proposal.id, call_id=call.id, final_grade=grade))
+    db.session.commit()
+    return award
+
+
+def add_dates(award: Award, kind: DateKind, first: date, last: date) -> None:
+    db.session.add(DateConstraint(proposal_id=award.proposal_id, kind=kind, starts_on=first, ends_on=last))
+    db.session.commit()
+
+
+def make_rapid_call(cycle, instruments):
+    return fp.make_call(cycle=cycle, route=AccessRoute.RAPID_ACCESS, instruments=instruments)
+
+
+def add_booking(instrument, cycle, starts_at, ends_at, *, kind=BookingKind.MAINTENANCE, status=None, title=""):
+    status = status or (BookingStatus.PLANNED if kind == BookingKind.EXPERIMENT else BookingStatus.CONFIRMED)
+    booking = Booking(
+        instrument_id=instrument.id,
+        cycle_id=cycle.id,
+        kind=kind,
+        status=status,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        title=title,
+    )
+    db.session.add(booking)
+    db.session.commit()
+    return booking
+
+
+def make_scientist(instrument):
+    user = make_user(roles=[(Role.INSTRUMENT_SCIENTIST, instrument.id)])
+    db.session.commit()
+    return user
+
+
+def make_small_cycle() -> dict:
+    """Cycle 1–14 March 2027 (42 shifts): multibunch the first week, timing the second, a
+    shutdown on 5 March; ID01 (sessions start at 00:00, changeover 1, minimum 2 shifts, a
+    maintenance day on 3 March, a planned draft session on 12 March) and ID02 (a published
+    experiment on 8 March that stays). Awards share a local contact across the instruments."""
+    make_facility()
+    staff = make_staff()
+    id01 = fp.make_instrument(code="ID01", start_shifts=[0], changeover_shifts=1, min_session_shifts=2)
+    id02 = fp.make_instrument(code="ID02")
+    cycle = fp.make_cycle(name="2027-I", starts_on=day(1), ends_on=day(14))
+    call = fp.make_call(cycle=cycle, instruments=[id01, id02])
+    multibunch = facility_services.create_operating_mode(code="multibunch", name="Multibunch", actor=staff)
+    timing = facility_services.create_operating_mode(code="timing", name="Timing", actor=staff)
+    hybrid = facility_services.create_operating_mode(code="hybrid", name="Hybrid", actor=staff)
+    g = facility_queries.grid()
+    facility_services.add_mode_period(
+        cycle.id,
+        mode_id=multibunch.id,
+        starts_at=g.start(day(1), 0),
+        ends_at=g.start(day(8), 0),
+        actor=staff,
+        now=PLANNING_NOW,
+    )
+    facility_services.add_mode_period(
+        cycle.id,
+        mode_id=timing.id,
+        starts_at=g.start(day(8), 0),
+        ends_at=g.start(day(15), 0),
+        actor=staff,
+        now=PLANNING_NOW,
+    )
+    facility_services.add_downtime(
+        cycle.id,
+        kind="shutdown",
+        starts_at=g.start(day(5), 0),
+        ends_at=g.start(day(6), 0),
+        actor=staff,
+        now=PLANNING_NOW,
+    )
+    add_booking(id01, cycle, g.start(day(3), 0), g.start(day(4), 0), title="Maintenance")
+    contact = make_user(name="Lia Contact")
+    a1 = make_award(call=call, instrument=id01, shifts=6, grade=4.5, local_contact=contact, number=1)
+    a2 = make_award(call=call, instrument=id01, shifts=9, grade=3.0, number=2)
+    add_dates(a2, DateKind.UNACCEPTABLE, day(1), day(4))
+    add_dates(a2, DateKind.PREFERRED, day(10), day(12))
+    db.session.add(AwardSchedule(award_id=a2.id, max_sessions=2))
+    a3 = make_award(call=call, instrument=id02, shifts=6, grade=4.0, local_contact=contact, mode=timing, number=3)
+    a4 = make_award(call=call, instrument=id02, shifts=3, grade=5.0, mode=hybrid, number=4)
+    a5 = make_award(call=call, instrument=id02, shifts=3, grade=2.0, number=5)
+    pinned = add_booking(
+        id02,
+        cycle,
+        g.start(day(8), 0),
+        g.start(day(9), 0),
+        kind=BookingKind.EXPERIMENT,
+        status=BookingStatus.PUBLISHED,
+        title="pinned",
+    )
+    db.session.add(Experiment(booking_id=pinned.id, award_id=a5.id, local_contact_id=contact.id))
+    draft = add_booking(id01, cycle, g.start(day(12), 0), g.start(day(13), 0), kind=BookingKind.EXPERIMENT)
+    db.session.add(Experiment(booking_id=draft.id, award_id=a1.id))
+    db.session.commit()
+    return {
+        "staff": staff,
+        "cycle": cycle,
+        "id01": id01,
+        "id02": id02,
+        "awards": (a1, a2, a3, a4, a5),
+        "pinned": pinned,
+        "draft": draft,
+        "contact": contact,
+    }
