@@ -123,3 +123,56 @@ def test_user_office_and_a_user_see_their_facility_pages(app, page, demo, axe, a
     log_in(page, USER, DEMO_PASSWORD)
     _visit(page, axe, at_375, "/facility/instruments", "Instruments")
     _visit(page, axe, at_375, "/facility/cycles", "Cycles")
+
+
+def test_facility_forms_with_errors_pass_axe_and_fit_375_px(app, page, demo, axe, at_375, log_in):
+    """The forms staff fill in, opened and refused: the messages stay accessible and narrow."""
+    ids = _ids(app)
+    log_in(page, ADMIN, DEMO_PASSWORD)
+
+    _visit(page, axe, at_375, "/facility/contributions", re.compile("contributions", re.IGNORECASE))
+    page.get_by_label("Year").fill("27")
+    page.get_by_label("Share of the budget (%)").fill("250")
+    page.get_by_role("button", name="Save contribution").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    _check_here(page, axe, at_375)
+
+    _visit(page, axe, at_375, "/facility/cycles", "Cycles")
+    page.get_by_label("Name", exact=True).fill("2027-I")  # taken, and no dates
+    page.get_by_role("button", name="Create cycle").click()
+    expect(page.locator(".invalid-feedback, .alert-danger").first).to_be_visible()
+    _check_here(page, axe, at_375)
+
+    _visit(page, axe, at_375, f"/facility/cycles/{ids['cycle']}/capacity", re.compile(ids["cycle"]))
+    page.locator("details summary").first.click()
+    _check_here(page, axe, at_375)  # an open override form
+    page.get_by_role("button", name=re.compile("^Set capacity")).first.click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    _check_here(page, axe, at_375)
+
+    _visit(page, axe, at_375, f"/facility/cycles/{ids['cycle']}/calendar", re.compile(ids["cycle"]))
+    page.get_by_text("Block an instrument").click()
+    block_form = page.locator("form").filter(has=page.get_by_role("button", name="Add block"))
+    block_form.get_by_label("From (day)").fill("2020-01-06")  # outside the cycle
+    block_form.get_by_role("button", name="Add block").click()
+    expect(page.locator(".invalid-feedback, .alert-danger").first).to_be_visible()
+    _check_here(page, axe, at_375)
+
+    _visit(page, axe, at_375, "/facility/modes", re.compile(".+"))
+    page.get_by_role("button", name="Add mode").click()
+    expect(page.locator(".invalid-feedback, .alert-danger").first).to_be_visible()
+    _check_here(page, axe, at_375)
+
+
+def test_scientist_and_director_see_their_facility_pages(app, page, demo, axe, at_375, log_in):
+    ids = _ids(app)
+    log_in(page, "scientist@beamtime.example", DEMO_PASSWORD)
+    _visit(page, axe, at_375, f"/facility/cycles/{ids['cycle']}/calendar", re.compile(ids["cycle"]))
+    _visit(page, axe, at_375, f"/facility/cycles/{ids['cycle']}/capacity", re.compile(ids["cycle"]))
+    _visit(page, axe, at_375, "/facility/modes", re.compile(".+"))
+
+    page.context.clear_cookies()
+    log_in(page, "director@beamtime.example", DEMO_PASSWORD)
+    _visit(page, axe, at_375, "/facility/settings", re.compile(".+"))
+    _visit(page, axe, at_375, "/facility/contributions", re.compile("contributions", re.IGNORECASE))
+    _visit(page, axe, at_375, f"/facility/cycles/{ids['cycle']}/capacity", re.compile(ids["cycle"]))
