@@ -16,6 +16,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the app: config, extensions, models, blueprints, domain subscribers."""
     config_name = config_name or os.environ.get("BEAMTIME_CONFIG", "development")
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="web/templates", static_folder="web/static")
+    from app.web.routing import DatabaseIntegerConverter
+
+    app.url_map.converters["int"] = DatabaseIntegerConverter
     app.config.from_object(CONFIGS[config_name])
     app.config.update(overrides)
     if config_name == "production":
@@ -80,6 +83,13 @@ def _register_domains(app: Flask) -> None:
     from app.proposals import services as _proposals_services  # noqa: F401 - tables, settings, subscribers
 
     permissions.register(proposals_permissions)
+    # reviews domain: registered here
+    from app.reviews import permissions as reviews_permissions
+    from app.reviews import services as _reviews_services  # noqa: F401 - tables, settings, slots
+    from app.reviews import views as reviews_views
+
+    permissions.register(reviews_permissions)
+    reviews_views.init_app(app)  # the "panel" scope of reviewer and panel chair roles
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -92,6 +102,8 @@ def _register_domains(app: Flask) -> None:
     from app.proposals import views as proposals_views
 
     app.register_blueprint(proposals_views.bp)
+    # reviews blueprints: registered here
+    app.register_blueprint(reviews_views.bp)
     api.init_app(app)
 
 

@@ -29,6 +29,9 @@ from app.proposals.models import AccessRoute, Call, Proposal, SubjectArea
 from app.proposals.status import ProposalStatus
 from app.web.messages import item_messages
 
+#: the largest id a PostgreSQL integer column holds: a larger one is bad input (422), not a 500
+MAX_ID = 2**31 - 1
+
 calls_bp = ApiBlueprint("api_calls", __name__, url_prefix="/api/v1", description="Calls for proposals")
 proposals_bp = ApiBlueprint(
     "api_proposals",
@@ -128,7 +131,9 @@ class ProposalPageSchema(Schema):
 
 
 class ProposalListQuerySchema(Schema):
-    call = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Only this call (its id)"})
+    call = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "Only this call (its id)"}
+    )
     status = fields.String(
         validate=validate.OneOf([s.value for s in ProposalStatus]),
         metadata={"description": "Only this status. Staff see other people's drafts only with status=draft"},
@@ -217,7 +222,11 @@ class ProposalSchema(ProposalSummarySchema):
 
 
 class ProposalCreateSchema(Schema):
-    call_id = fields.Integer(required=True, metadata={"description": "The call (GET /api/v1/calls?open=true)"})
+    call_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "The call (GET /api/v1/calls?open=true)"},
+    )
     title = fields.String(load_default="", validate=validate.Length(max=300))
 
 

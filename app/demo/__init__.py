@@ -34,4 +34,8 @@ def seed(progress=None) -> SeedResult:
     from app.demo import proposals
 
     result.created += proposals.seed(actor=admin, upload_dir=current_app.config.get("UPLOAD_DIR"), progress=progress)
+    # reviews: panels, and the older past call's review under way
+    from app.demo import reviews
+
+    result.created += reviews.seed(actor=admin, progress=progress)
     return result

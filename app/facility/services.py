@@ -822,3 +822,23 @@ def add_commitment(
         changes={"cycle_name": cycle_name, "instrument": instrument.code, "shifts": row.shifts},
     )
     return row
+
+
+@transactional
+def remove_commitments(*, source_prefix: str, actor: Any) -> int:
+    """Take back the commitments whose source starts with `source_prefix` (an allocation run
+    again before its decisions are signed off). Returns how many were removed.
+
+    Raises: PermissionDenied, ValidationFailed (required: an empty prefix would match everything).
+    """
+    require(permissions.can_manage_facility, actor)
+    prefix = (source_prefix or "").strip()
+    if not prefix:
+        raise ValidationFailed("required", field="source_prefix")
+    rows = list(db.session.scalars(select(CapacityCommitment).where(CapacityCommitment.source.startswith(prefix))))
+    for row in rows:
+        audit.record(
+            actor, "capacity.commitment_removed", row, changes={"cycle_name": row.cycle_name, "shifts": row.shifts}
+        )
+        db.session.delete(row)
+    return len(rows)

@@ -98,3 +98,28 @@ def _invitation_reminders() -> None:
 
 register_periodic(Periodic("proposals.open_and_close_calls", _open_and_close_calls, seconds=60))
 register_periodic(Periodic("proposals.invitation_reminders", _invitation_reminders, cron={"minute": 23}))
+
+
+# --- reviews: decisions released on the call's notification date ------------------------
+
+
+def _release_decisions() -> None:
+    from app.reviews.services import release_due_decisions
+
+    released = release_due_decisions()
+    if released:
+        log.info("reviews: %s decision(s) released", released)
+
+
+register_periodic(Periodic("reviews.release_decisions", _release_decisions, seconds=300))
+
+
+def _review_reminders() -> None:
+    from app.reviews.services import send_review_reminders
+
+    queued = send_review_reminders()
+    if queued:
+        log.info("reviews: %s review reminder(s) queued", queued)
+
+
+register_periodic(Periodic("reviews.reminders", _review_reminders, cron={"minute": 41}))

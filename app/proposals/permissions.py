@@ -1,8 +1,8 @@
 """Named permission predicates of the proposals domain (who; the services check when).
 
 The team and staff see a proposal; directors read it. Reviewers and instrument scientists
-join in later issues; proprietary proposals never reach reviewers. Time and state (a closed
-call, a submitted proposal) are checked by the services with `now`, not here.
+are added by the reviews domain through `READERS_SLOT`; proprietary proposals never reach
+reviewers. Time and state (a closed call, a submitted proposal) are checked by the services with `now`, not here.
 """
 
 from __future__ import annotations
@@ -10,6 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.accounts.permissions import is_director, is_staff
+from app.core import events
+
+#: page/permission slot that higher domains fill with `(actor=, proposal=) -> bool`: more people
+#: who may read a proposal (reviews: its assigned reviewers and its instruments' scientists).
+#: The proposals domain never imports them (DESIGN.md §4 rule 6).
+READERS_SLOT = "proposals.readers"
 
 
 def _is_person(actor: Any) -> bool:
@@ -26,7 +32,9 @@ def is_proposal_pi(actor: Any, proposal: Any) -> bool:
 
 
 def can_view_proposal(actor: Any, proposal: Any) -> bool:
-    return is_team_member(actor, proposal) or is_staff(actor) or is_director(actor)
+    if is_team_member(actor, proposal) or is_staff(actor) or is_director(actor):
+        return True
+    return _is_person(actor) and bool(events.slot_contents(READERS_SLOT, actor=actor, proposal=proposal))
 
 
 def can_edit_proposal(actor: Any, proposal: Any) -> bool:

@@ -1,6 +1,7 @@
 """The status machine of a proposal (DESIGN.md §3), in one place.
 
     draft → submitted → under_review → accepted | reserve | rejected
+    reserve → accepted (shifts freed by a withdrawn award go to the reserve list)
     accepted → scheduled → completed
     withdrawn: from every state before scheduled (draft, submitted, under_review, accepted, reserve)
 
@@ -39,7 +40,7 @@ _FORWARD: dict[ProposalStatus, frozenset[ProposalStatus]] = {
     S.SUBMITTED: frozenset({S.UNDER_REVIEW}),
     S.UNDER_REVIEW: frozenset({S.ACCEPTED, S.RESERVE, S.REJECTED}),
     S.ACCEPTED: frozenset({S.SCHEDULED}),
-    S.RESERVE: frozenset(),
+    S.RESERVE: frozenset({S.ACCEPTED}),  # the reserve rule: shifts freed by a withdrawn award
     S.REJECTED: frozenset(),
     S.SCHEDULED: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),

@@ -205,6 +205,36 @@ MESSAGES: dict[str, Any] = {
     "already_pi": _l("This person is already the principal investigator."),
     "pi_cannot_leave": _l("The principal investigator hands the role over before leaving the team."),
     # --- reviews ---
+    "call_still_open": _l("The call is still open until %(closes_at)s; its review starts once it closes."),
+    "review_already_started": _l("The review of this call has already started."),
+    "review_not_started": _l("The review of this call has not started yet."),
+    "allocation_done": _l("The allocation has been run: grades and technical reviews can no longer change."),
+    "choose_one": _l("Choose one of the options."),
+    "subject_area_taken": _l("A subject area belongs to one panel; %(panel)s already reviews one of these."),
+    "panel_name_taken": _l("Another panel already has this name."),
+    "panel_not_found": _l("No such panel, or you may not see it."),
+    "deputy_not_reviewer": _l("The deputy chair must be a reviewer of this panel."),
+    "too_many_keywords": _l("Give at most %(maximum)s keywords, each under 60 characters."),
+    "technical_review_not_found": _l("No such technical review, or you may not see it."),
+    "proposal_not_in_review": _l("This proposal is not in review."),
+    "assignment_not_found": _l("No such review assignment, or you may not see it."),
+    "award_not_found": _l("No such award."),
+    "not_a_panel_reviewer": _l("Choose a reviewer of this proposal's panel."),
+    "proposal_has_no_panel": _l("This proposal goes to no panel (proprietary, or no panel covers its subject)."),
+    "reviewer_conflicted": _l("This reviewer has a conflict of interest with the proposal (%(kinds)s)."),
+    "reviewer_already_assigned": _l("This reviewer is already assigned to the proposal."),
+    "assignment_not_open": _l("Only an assignment not yet graded can be removed."),
+    "review_already_submitted": _l("The review has already been submitted."),
+    "chair_conflicted": _l("You have a conflict of interest with this proposal: the deputy chair decides it."),
+    "grade_range": _l("Enter a grade from 1 to 5."),
+    "decisions_signed_off": _l("The decisions are signed off: the allocation can no longer be run again."),
+    "decisions_released": _l("The decisions have been released."),
+    "allocation_not_run": _l("Run the allocation before signing the decisions off."),
+    "award_withdrawn": _l("This award has been withdrawn."),
+    "not_an_instrument_scientist": _l("The local contact must be a scientist of this instrument."),
+    "long_term_cycles_unknown": _l(
+        "The cycles after %(cycle)s cannot be named yet: create them before allocating long-term requests."
+    ),
     # --- scheduling ---
     # --- visits ---
     # --- reports ---

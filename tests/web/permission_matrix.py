@@ -333,6 +333,97 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("proposals.staff_calls", "GET"): Entry(allow(STAFF, "director")),
     ("proposals.call_proposals", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id}),
     ("proposals.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.call.id, "fmt": "csv"}),
+    # reviews (issue 5): the World gets its objects from tests.factories_reviews.add_review_objects;
+    # the decision is staged, not released: its PI ("user") gets 404 like everyone but staff and directors
+    ("reviews.mine", "GET"): Entry(LOGGED_IN),
+    ("reviews.expertise", "POST"): Entry(allow("reviewer"), data=lambda w: {"keywords": "xafs, catalysis"}),
+    ("reviews.grade", "GET"): Entry(allow("reviewer"), args=lambda w: {"assignment_id": w.assignment.id}),
+    ("reviews.submit_grade", "POST"): Entry(
+        allow("reviewer"),
+        args=lambda w: {"assignment_id": w.assignment.id},
+        data=lambda w: {"grade": "4", "comment_for_panel": "Sound."},
+    ),
+    ("reviews.declare_conflict", "POST"): Entry(
+        allow("reviewer"),
+        args=lambda w: {"proposal_id": w.review_proposal.id},
+        data=lambda w: {"reason": "matrix"},
+        once=True,
+    ),
+    ("reviews.bid", "POST"): Entry(
+        allow("reviewer"),
+        args=lambda w: {"proposal_id": w.review_proposal.id},
+        data=lambda w: {f"b{w.review_proposal.id}-level": "eager"},
+    ),
+    ("reviews.technical_queue", "GET"): Entry(allow("instrument_scientist", STAFF)),
+    ("reviews.technical_form", "GET"): Entry(
+        allow("instrument_scientist", STAFF), args=lambda w: {"technical_review_id": w.technical_review.id}
+    ),
+    ("reviews.submit_technical", "POST"): Entry(
+        allow("instrument_scientist"),
+        args=lambda w: {"technical_review_id": w.technical_review.id},
+        data=lambda w: {"feasibility": "feasible", "recommended_shifts": "4", "comment_for_panel": "ok"},
+    ),
+    ("reviews.meeting", "GET"): Entry(
+        allow(STAFF, "director", "panel_chair"), args=lambda w: {"call_id": w.review_call.id, "panel_id": w.panel.id}
+    ),
+    ("reviews.ranking_export", "GET"): Entry(
+        allow(STAFF, "director", "panel_chair"),
+        args=lambda w: {"call_id": w.review_call.id, "panel_id": w.panel.id, "fmt": "csv"},
+    ),
+    ("reviews.panel_decision", "POST"): Entry(
+        allow("panel_chair"),
+        args=lambda w: {"proposal_id": w.review_proposal.id},
+        data=lambda w: {
+            f"p{w.review_proposal.id}-final_grade": "4",
+            f"p{w.review_proposal.id}-final_rank": "1",
+            f"p{w.review_proposal.id}-justification": "j",
+            f"p{w.review_proposal.id}-comment_for_pi": "c",
+        },
+    ),
+    ("reviews.staff_calls", "GET"): Entry(allow(STAFF, "director")),
+    ("reviews.start", "POST"): Entry(allow(STAFF), args=lambda w: {"call_id": w.call.id}),
+    ("reviews.panels", "GET"): Entry(allow(STAFF)),
+    ("reviews.create_panel", "POST"): Entry(
+        allow(STAFF), data=lambda w: {"new-name": "Matrix biology", "new-subject_areas": "biology"}
+    ),
+    ("reviews.update_panel", "POST"): Entry(
+        allow(STAFF),
+        args=lambda w: {"panel_id": w.panel.id},
+        data=lambda w: {
+            f"panel{w.panel.id}-name": "Matrix chemistry panel",
+            f"panel{w.panel.id}-subject_areas": "chemistry",
+        },
+    ),
+    ("reviews.assignment", "GET"): Entry(allow(STAFF), args=lambda w: {"call_id": w.review_call.id}),
+    ("reviews.run_assignment", "POST"): Entry(
+        allow(STAFF), args=lambda w: {"call_id": w.review_call.id, "panel_id": w.panel.id}
+    ),
+    ("reviews.override", "POST"): Entry(
+        allow(STAFF),
+        args=lambda w: {"proposal_id": w.review_proposal.id},
+        data=lambda w: {
+            f"o{w.review_proposal.id}-reviewer_id": str(w.users["reviewer"].id),
+            f"o{w.review_proposal.id}-reason": "r",
+        },
+    ),
+    ("reviews.allocation", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"call_id": w.review_call.id}),
+    ("reviews.allocation_export", "GET"): Entry(
+        allow(STAFF, "director"), args=lambda w: {"call_id": w.review_call.id, "fmt": "xlsx"}
+    ),
+    ("reviews.allocate", "POST"): Entry(allow(STAFF), args=lambda w: {"call_id": w.review_call.id}),
+    ("reviews.edit_award", "POST"): Entry(
+        allow(STAFF),
+        args=lambda w: {"award_id": w.award.id},
+        data=lambda w: {f"a{w.award.id}-shifts": "5", f"a{w.award.id}-reason": "matrix"},
+    ),
+    ("reviews.withdraw_award", "POST"): Entry(
+        allow(STAFF), args=lambda w: {"award_id": w.award.id}, data=lambda w: {"reason": "matrix"}, once=True
+    ),
+    ("reviews.sign_off", "POST"): Entry(
+        allow(STAFF), args=lambda w: {"call_id": w.review_call.id}, data=lambda w: {"notify_on": "2091-01-10"}
+    ),
+    ("reviews.decision", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"proposal_id": w.review_proposal.id}),
+    ("api_allocation.call_allocation", "GET"): Entry(allow(STAFF), args=lambda w: {"call_id": w.review_call.id}),
     ("proposals.call_new", "GET"): Entry(STAFF, args=lambda w: {"cycle_id": w.call.cycle_id}),
     ("proposals.call_new", "POST"): Entry(
         STAFF, args=lambda w: {"cycle_id": w.call.cycle_id}, data=lambda w: {"title": ""}, ok=frozenset({422})

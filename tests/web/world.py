@@ -55,7 +55,14 @@ class World:
     date: Any = None
     invitation: Any = None
     invitation_token: Any = None
-    # --- reviews ---
+    # --- reviews (tests/factories_reviews.add_review_objects) ---
+    panel: Any = None
+    review_call: Any = None
+    review_proposal: Any = None
+    technical_review: Any = None
+    assignment: Any = None
+    award: Any = None
+    decision: Any = None
     # --- scheduling ---
     # --- visits ---
 
@@ -73,6 +80,7 @@ def build_world(app) -> World:
     from tests.factories import make_user
     from tests.factories_facility import add_facility_objects
     from tests.factories_proposals import add_proposal_objects
+    from tests.factories_reviews import add_review_objects
 
     world = World()
     with app.app_context():
@@ -103,6 +111,7 @@ def build_world(app) -> World:
         # --- proposals ---
         add_proposal_objects(world, owner=owner, other=world.users["other"], actor=staff)
         # --- reviews ---
+        add_review_objects(world, owner=owner, actor=staff)
         # --- scheduling ---
         # --- visits ---
 

@@ -121,7 +121,10 @@ def ensure_editable(proposal: Proposal, now: datetime) -> None:
         return
     if proposal.status in (ProposalStatus.DRAFT, ProposalStatus.SUBMITTED) and proposal.call.has_closed(now):
         raise InvalidState("call_closed", closed_at=proposal.call.closes_at)
-    if proposal.status == ProposalStatus.SUBMITTED and proposal.call.route == AccessRoute.RAPID_ACCESS:
+    if (
+        proposal.status in (ProposalStatus.SUBMITTED, ProposalStatus.UNDER_REVIEW)
+        and proposal.call.route == AccessRoute.RAPID_ACCESS
+    ):  # the reviews domain starts a rapid-access review at submission
         raise InvalidState("rapid_access_locked")
     if proposal.status == ProposalStatus.SUBMITTED and not proposal.call.is_open(now):
         raise InvalidState("call_not_open", opens_at=proposal.call.opens_at)

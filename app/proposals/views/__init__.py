@@ -77,6 +77,18 @@ ROUTE_LABELS = {
 }
 
 
+#: the proposal page's slot for notices from higher domains (reviews: the released decision);
+#: fillers take (actor=, proposal=) and return markup or None (DESIGN.md §4 rule 6)
+NOTICES_SLOT = "proposals.edit.notices"
+
+
+@bp.app_template_global()
+def proposal_notices(proposal) -> list:
+    from app.core import events
+
+    return events.slot_contents(NOTICES_SLOT, actor=current_user, proposal=proposal)
+
+
 @bp.app_template_global()
 def proposal_status_label(status) -> str:
     return str(STATUS_LABELS.get(status, status))

@@ -1,0 +1,208 @@
+"""The reviews part of the demo facility: four panels with reviewers, and the review of the
+older past call under way — technical reviews written, three reviewers per proposal assigned
+by the real optimisation (never a conflict), most grades in (each reviewer with a bias of their
+own, so the normalised mean differs from the mean). The demo reviewer (reviewer@…) still has
+proposals to grade; the demo chair (panel-chair@…) runs panel 1's meeting. Statuses stay as
+the proposals demo left them (under review): allocation and decisions are the user office's
+to run in the demo.
+
+Deterministic (seeded) and idempotent (nothing is done once the demo panels exist).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.accounts.models import Role, RoleAssignment, User
+from app.core.transaction import unit_of_work
+from app.extensions import db
+from app.facility import queries as facility_queries
+from app.proposals.models import AccessRoute, Call, Proposal, SubjectArea
+from app.proposals.status import ProposalStatus
+from app.reviews import assignment
+from app.reviews.models import (
+    AssignmentSource,
+    AssignmentState,
+    CallReview,
+    Feasibility,
+    Panel,
+    PanelDecision,
+    Review,
+    ReviewAssignment,
+    ReviewerProfile,
+    TechnicalReview,
+)
+
+SEED = 5151
+PANELS = [
+    ("Chemistry and materials", [SubjectArea.CHEMISTRY, SubjectArea.MATERIALS], ["catalysis", "batteries", "xafs"]),
+    ("Life sciences", [SubjectArea.BIOLOGY, SubjectArea.MEDICINE], ["crystallography", "saxs", "proteins"]),
+    (
+        "Physics and methods",
+        [SubjectArea.CONDENSED_MATTER, SubjectArea.METHODS, SubjectArea.ENGINEERING],
+        ["magnetism", "arpes", "detectors"],
+    ),
+    (
+        "Earth, environment and heritage",
+        [SubjectArea.EARTH_ENVIRONMENT, SubjectArea.CULTURAL_HERITAGE, SubjectArea.OTHER],
+        ["geochemistry", "pigments", "imaging"],
+    ),
+]
+REVIEWERS_PER_PANEL = 9
+GRADED_SHARE = 0.8
+DEMO_REVIEWER = "reviewer@beamtime.example"
+DEMO_CHAIR = "panel-chair@beamtime.example"
+COMMENTS = [
+    "Clear scientific case; the beamtime request is well justified.",
+    "Interesting question, but the sample preparation needs more detail.",
+    "Strong team with relevant track record; methods appropriate.",
+    "The expected outcome is not clearly stated.",
+    "Ambitious and timely; feasibility depends on the detector.",
+]
+
+
+def _reviewers(rng: random.Random, count: int) -> list[User]:
+    """People of the demo population (not the demo log-ins) to sit on the panels."""
+    people = list(
+        db.session.scalars(
+            select(User).where(User.email.not_like("%@beamtime.example"), User.active.is_(True)).order_by(User.id)
+        )
+    )
+    rng.shuffle(people)
+    return people[:count]
+
+
+def seed(*, actor: Any, today: date | None = None, progress=None) -> int:
+    """Create the demo panels and the review of the older past call; returns the reviews made."""
+    today = today or date.today()
+    made = 0
+    with unit_of_work():
+        if db.session.scalar(select(Panel.id).limit(1)) is not None:
+            return 0
+        from app.demo.facility import demo_cycles
+
+        names = [name for name, _s, _e in demo_cycles(today)]
+        cycle = facility_queries.get_cycle_by_name(names[0])
+        call = db.session.scalar(select(Call).where(Call.cycle_id == cycle.id, Call.route == AccessRoute.STANDARD))
+        rng = random.Random(SEED)
+        pool = _reviewers(rng, REVIEWERS_PER_PANEL * len(PANELS))
+        panels = []
+        for index, (name, subjects, keywords) in enumerate(PANELS):
+            panel = Panel(name=name, subject_areas=[s.value for s in subjects])
+            db.session.add(panel)
+            db.session.flush()
+            panels.append(panel)
+            for person in pool[index * REVIEWERS_PER_PANEL : (index + 1) * REVIEWERS_PER_PANEL]:
+                db.session.add(RoleAssignment(user_id=person.id, role=Role.REVIEWER, scope_id=panel.id))
+                db.session.add(ReviewerProfile(user_id=person.id, keywords=rng.sample(keywords, 2)))
+        # the demo log-ins sit on the first panel (people.py gives them scope 1: a fresh database's)
+        for email, role in (
+            (DEMO_REVIEWER, Role.REVIEWER),
+            (DEMO_CHAIR, Role.PANEL_CHAIR),
+            (DEMO_CHAIR, Role.REVIEWER),
+        ):
+            user = db.session.scalar(select(User).where(User.email == email))
+            if user is not None and not user.has_role(role, panels[0].id):
+                db.session.add(RoleAssignment(user_id=user.id, role=role, scope_id=panels[0].id))
+        db.session.flush()
+        if call is None:
+            return 0
+        made = _review_call(call, panels, actor, rng)
+    if progress is not None:
+        progress.print(f"demo reviews: {len(PANELS)} panels, {made} review(s)")
+    return made
+
+
+def _review_call(call: Call, panels: list[Panel], actor: Any, rng: random.Random) -> int:
+    from app.reviews.services.grading import build_problem
+
+    started = call.closes_at + timedelta(days=1)
+    db.session.add(
+        CallReview(
+            call_id=call.id,
+            started_at=started,
+            started_by_id=getattr(actor, "id", None),
+            review_deadline_at=started + timedelta(days=60),
+        )
+    )
+    proposals = list(
+        db.session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id, Proposal.status == ProposalStatus.UNDER_REVIEW)
+            .order_by(Proposal.id)
+        )
+    )
+    by_subject = {s: p for p in panels for s in p.subject_areas}
+    scientists = facility_queries.instrument_scientists()
+    quality: dict[int, float] = {}
+    by_panel: dict[int, list[Proposal]] = {}
+    for proposal in proposals:
+        panel = by_subject.get(proposal.subject_area.value if proposal.subject_area else "other")
+        db.session.add(PanelDecision(proposal_id=proposal.id, call_id=call.id, panel_id=panel.id if panel else None))
+        if panel is not None:
+            by_panel.setdefault(panel.id, []).append(proposal)
+        quality[proposal.id] = rng.gauss(3.3, 0.8)
+        for request in proposal.requests:
+            verdict = rng.choices(list(Feasibility), weights=[80, 15, 5])[0]
+            people = scientists.get(request.instrument_id, [])
+            db.session.add(
+                TechnicalReview(
+                    request_id=request.id,
+                    proposal_id=proposal.id,
+                    instrument_id=request.instrument_id,
+                    feasibility=verdict,
+                    recommended_shifts=0
+                    if verdict == Feasibility.NOT_FEASIBLE
+                    else max(1, request.shifts - rng.choice([0, 0, 0, 1, 2])),
+                    comment_for_panel="Standard set-up; no special requirements."
+                    if verdict == Feasibility.FEASIBLE
+                    else "Needs a different sample environment.",
+                    comment_for_pi="",
+                    reviewer_id=people[0].id if people else None,
+                    created_at=started,
+                    submitted_at=started + timedelta(days=rng.randint(3, 20)),
+                )
+            )
+    db.session.flush()
+    bias: dict[int, float] = {}
+    made = 0
+    demo_reviewer = db.session.scalar(select(User.id).where(User.email == DEMO_REVIEWER))
+    for panel in panels:
+        members = by_panel.get(panel.id, [])
+        if not members:
+            continue
+        problem, _existing = build_problem(panel, members)
+        solution = assignment.assign(problem, deterministic_limit=0.5)
+        for reviewer_id, proposal_id in solution.pairs:
+            row = ReviewAssignment(
+                proposal_id=proposal_id,
+                panel_id=panel.id,
+                reviewer_id=reviewer_id,
+                source=AssignmentSource.AUTO,
+                assigned_at=started + timedelta(days=2),
+            )
+            db.session.add(row)
+            # the demo reviewer keeps their proposals to grade; most others are graded
+            if reviewer_id == demo_reviewer or rng.random() > GRADED_SHARE:
+                continue
+            b = bias.setdefault(reviewer_id, rng.gauss(0, 0.5))
+            grade = min(5, max(1, round(quality[proposal_id] + b + rng.gauss(0, 0.5))))
+            db.session.flush()
+            db.session.add(
+                Review(
+                    assignment_id=row.id,
+                    proposal_id=proposal_id,
+                    reviewer_id=reviewer_id,
+                    grade=grade,
+                    comment_for_panel=rng.choice(COMMENTS),
+                    submitted_at=started + timedelta(days=rng.randint(10, 40)),
+                )
+            )
+            row.state = AssignmentState.SUBMITTED
+            made += 1
+    db.session.flush()
+    return made
