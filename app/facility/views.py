@@ -34,9 +34,18 @@ from app.web.messages import message
 
 bp = Blueprint("facility", __name__, url_prefix="/facility", template_folder="templates")
 
-navigation.register(_l("Facility"), "facility.settings_page", predicate="can_view_facility_setup", order=60)
-navigation.register(_l("Instruments"), "facility.instruments", predicate="can_view_instruments", order=61)
-navigation.register(_l("Cycles"), "facility.cycles", predicate="can_view_cycles", order=62)
+_FACILITY = navigation.FACILITY
+navigation.register(
+    _l("Instruments"), "facility.instruments", predicate="can_view_instruments", order=60, group=_FACILITY
+)
+navigation.register(_l("Cycles"), "facility.cycles", predicate="can_view_cycles", order=61, group=_FACILITY)
+navigation.register(_l("Operating modes"), "facility.modes", predicate="can_view_calendar", order=62, group=_FACILITY)
+navigation.register(
+    _l("Facility settings"), "facility.settings_page", predicate="can_view_facility_setup", order=63, group=_FACILITY
+)
+navigation.register(
+    _l("Member contributions"), "facility.contributions", predicate="can_view_facility_setup", order=64, group=_FACILITY
+)
 
 DOWNTIME_LABELS = {"shutdown": _l("Shutdown"), "machine_day": _l("Machine day")}
 BLOCK_LABELS = {

@@ -1,13 +1,28 @@
-"""The main navigation: each domain registers its entries with the predicate that shows them."""
+"""The main navigation: each domain registers its entries with the predicate that shows them.
+
+An entry without a `group` is a top-level link (what every user works with: Home, Open calls,
+My proposals). Staff and admin pages go into a group, rendered as one dropdown per group: the
+top bar stays short however many domains register. A group takes the place of its first
+visible entry (by `order`) and shows only when one of its entries is visible to the person.
+Groups are matched by their label's translated text, so two domains naming the same group
+(`group=navigation.FACILITY`, or the same `_l("Facility")`) share one dropdown.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import Flask, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.core import permissions
+
+# the shared groups; a domain may name another one with its own lazy label
+FACILITY = _l("Facility")
+PEOPLE = _l("People")
+ADMIN = _l("Admin")
 
 
 @dataclass(frozen=True)
@@ -17,35 +32,67 @@ class NavEntry:
     predicate: str | None = None  # a registered permission predicate; None: everyone logged in
     order: int = 50
     public: bool = False
+    group: object | None = None  # a lazy translated group label; None: a top-level link
 
 
 _entries: list[NavEntry] = []
 
 
 def register(
-    label: object, endpoint: str, *, predicate: str | None = None, order: int = 50, public: bool = False
+    label: object,
+    endpoint: str,
+    *,
+    predicate: str | None = None,
+    order: int = 50,
+    public: bool = False,
+    group: object | None = None,
 ) -> None:
     if any(e.endpoint == endpoint for e in _entries):
         return
-    _entries.append(NavEntry(label, endpoint, predicate, order, public))
+    _entries.append(NavEntry(label, endpoint, predicate, order, public, group))
     _entries.sort(key=lambda e: e.order)
 
 
+def _is_active(url: str) -> bool:
+    return request.path == url or (url != "/" and request.path.startswith(url.rstrip("/") + "/"))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "group"
+
+
 def visible_items() -> list[dict]:
-    items = []
+    """Top-level links and groups (`{"group": True, "links": [...]}`) the current person may see."""
+    items: list[dict] = []
+    groups: dict[str, dict] = {}
     for entry in _entries:
         if not entry.public and not current_user.is_authenticated:
             continue
         if entry.predicate and not permissions.check(entry.predicate, current_user):
             continue
         url = url_for(entry.endpoint)
-        items.append(
-            {
-                "label": str(entry.label),
-                "url": url,
-                "active": request.path == url or (url != "/" and request.path.startswith(url)),
-            }
-        )
+        link = {"label": str(entry.label), "url": url, "active": _is_active(url)}
+        if entry.group is None:
+            items.append(link)
+            continue
+        label = str(entry.group)
+        group = groups.get(label)
+        if group is None:
+            group = {"label": label, "group": True, "id": f"nav-{_slug(label)}", "links": [], "active": False}
+            groups[label] = group
+            items.append(group)
+        group["links"].append(link)
+        group["active"] = group["active"] or link["active"]
+    # one active link: the longest matching URL (/admin/people/3 is People, not a shorter prefix)
+    links = [link for item in items for link in (item["links"] if item.get("group") else [item])]
+    active = [link for link in links if link["active"]]
+    if len(active) > 1:
+        best = max(active, key=lambda link: len(link["url"]))
+        for link in active:
+            link["active"] = link is best
+        for item in items:
+            if item.get("group"):
+                item["active"] = any(link["active"] for link in item["links"])
     return items
 
 

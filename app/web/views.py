@@ -18,7 +18,7 @@ from app.web.forms import ConfirmForm
 bp = Blueprint("web", __name__)
 
 navigation.register(_l("Home"), "web.home", order=0, public=True)
-navigation.register(_l("E-mail outbox"), "web.outbox", predicate="is_staff", order=90)
+navigation.register(_l("E-mail outbox"), "web.outbox", predicate="is_staff", order=90, group=navigation.ADMIN)
 
 
 @bp.get("/")

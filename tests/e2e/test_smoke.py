@@ -50,13 +50,20 @@ def test_login_and_home_are_usable_at_375_px(page, demo, at_375, log_in):
     at_375(page)
     expect(page.get_by_role("link", name="E-mail outbox")).to_be_hidden()
     toggler.click()
-    expect(page.get_by_role("link", name="E-mail outbox")).to_be_visible()
     expect(toggler).to_have_attribute("aria-expanded", "true")
+    admin_menu = page.get_by_role("button", name="Admin", exact=True)
+    expect(admin_menu).to_be_visible()
+    expect(page.get_by_role("link", name="E-mail outbox")).to_be_hidden()  # inside the closed group
+    admin_menu.click()
+    expect(page.get_by_role("link", name="E-mail outbox")).to_be_visible()
     at_375(page)
+    page.get_by_role("link", name="E-mail outbox").click()
+    expect(page.get_by_role("heading", name="E-mail outbox")).to_be_visible()
 
 
 def test_staff_sends_the_outbox_and_watches_the_job_finish(page, demo, axe, at_375, log_in):
     log_in(page, demo_email("admin"), DEMO_PASSWORD)
+    page.get_by_role("button", name="Admin", exact=True).click()
     page.get_by_role("link", name="E-mail outbox").click()
     expect(page.get_by_role("heading", name="E-mail outbox")).to_be_visible()
     expect(page.get_by_role("cell", name="Welcome to the Beamtime demo").first).to_be_visible()

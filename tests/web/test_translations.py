@@ -56,3 +56,12 @@ def test_the_compiled_catalogue_matches_the_po_file():
     stale = {msgid for msgid, text in po.items() if mo.get(msgid) != text}
     assert len(po) > 100
     assert not stale, f"run `make translations` and commit the .mo file: {sorted(map(str, stale))[:5]}"
+
+
+def test_registration_and_facility_words_in_french(client):
+    html = client.get("/register", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Recherchez votre établissement" in html and "Identifiant ORCID (facultatif)" in html
+    assert "J’ai lu la politique de confidentialité et je l’accepte" in html
+    assert "Search for your institution" not in html
+    privacy = client.get("/privacy", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Ce que nous conservons" in privacy and "Vos droits" in privacy

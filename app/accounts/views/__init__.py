@@ -36,9 +36,13 @@ ROLE_LABELS = {
     Role.ADMIN.value: _l("admin"),
 }
 
-navigation.register(_l("People"), "accounts.people", predicate="is_admin", order=80)
-navigation.register(_l("Institutions"), "accounts.institutions", predicate="is_staff", order=81)
-navigation.register(_l("Country groups"), "accounts.country_groups", predicate="is_staff", order=82)
+navigation.register(_l("People and roles"), "accounts.people", predicate="is_admin", order=80, group=navigation.PEOPLE)
+navigation.register(
+    _l("Institutions"), "accounts.institutions", predicate="is_staff", order=81, group=navigation.PEOPLE
+)
+navigation.register(
+    _l("Country groups"), "accounts.country_groups", predicate="is_staff", order=82, group=navigation.PEOPLE
+)
 
 
 @bp.app_template_global()
