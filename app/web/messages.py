@@ -25,7 +25,7 @@ MESSAGES: dict[str, Any] = {
     "password_personal": _l("Do not use your name or e-mail address in your password."),
     "password_too_simple": _l("Use a password with more different characters."),
     "role_takes_no_scope": _l("The role %(role)s applies to the whole facility and takes no scope."),
-    "role_needs_scope": _l("The role %(role)s needs a %(scope)s."),
+    "role_needs_scope": _l("The role %(role)s needs a scope: choose the %(scope)s it applies to."),
     "role_already_granted": _l("This person already has the role %(role)s."),
     "role_not_granted": _l("This person does not have the role %(role)s."),
     "cannot_revoke_own_admin": _l("You cannot remove your own admin role."),

@@ -110,7 +110,7 @@ def test_admin_grants_and_revokes_roles_in_the_ui(client, ctx):
     assert client.get("/admin/people", query_string={"q": person.email}).status_code == 200
     assert client.get(f"/admin/people/{person.id}").status_code == 200
     response = client.post(f"/admin/people/{person.id}/roles", data={"role": "instrument_scientist"})
-    assert response.status_code == 422 and b"needs a instrument" in response.data
+    assert response.status_code == 422 and b"choose the instrument it applies to" in response.data
     response = client.post(
         f"/admin/people/{person.id}/roles",
         data={
