@@ -47,7 +47,13 @@ bp = Blueprint("reviews", __name__, template_folder="templates", url_prefix="/re
 
 navigation.register(_l("My reviews"), "reviews.mine", predicate="is_reviewer", order=12)
 navigation.register(_l("Technical reviews"), "reviews.technical_queue", predicate="is_instrument_scientist", order=13)
-navigation.register(_l("Review"), "reviews.staff_calls", predicate="can_read_review_results", order=31)
+navigation.register(
+    _l("Review and allocation"),
+    "reviews.staff_calls",
+    predicate="can_read_review_results",
+    order=31,
+    group=navigation.PROGRAMME,
+)
 
 
 @bp.app_template_global()

@@ -20,6 +20,7 @@ from flask_login import current_user
 from app.core import permissions
 
 # the shared groups; a domain may name another one with its own lazy label
+PROGRAMME = _l("Programme")
 FACILITY = _l("Facility")
 PEOPLE = _l("People")
 ADMIN = _l("Admin")

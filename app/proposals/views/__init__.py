@@ -56,7 +56,9 @@ bp = Blueprint("proposals", __name__, template_folder="../templates")
 
 navigation.register(_l("Open calls"), "proposals.calls", order=10)
 navigation.register(_l("My proposals"), "proposals.mine", order=11)
-navigation.register(_l("Calls"), "proposals.staff_calls", predicate="can_list_call_proposals", order=30)
+navigation.register(
+    _l("Calls"), "proposals.staff_calls", predicate="can_list_call_proposals", order=30, group=navigation.PROGRAMME
+)
 
 STATUS_LABELS = {
     ProposalStatus.DRAFT: _l("draft"),
