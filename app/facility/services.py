@@ -657,6 +657,24 @@ def place_booking(booking: Booking) -> Booking:
     return booking
 
 
+def block_target(kind: str | BookingKind, instrument_id: int, cycle_id: int) -> tuple[BookingKind, Instrument, Cycle]:
+    """What an instrument block is and where it goes, checked: a block kind (not an
+    experiment), an active instrument, an existing cycle. Shared by every way of adding a block.
+
+    Raises: ValidationFailed (block_kind, instrument_retired), NotFound (instrument, cycle).
+    """
+    try:
+        kind = BookingKind(kind)
+    except ValueError:
+        raise ValidationFailed("block_kind", field="kind") from None
+    if kind not in BLOCK_KINDS:
+        raise ValidationFailed("block_kind", field="kind")
+    instrument = queries.get_instrument(instrument_id)
+    if not instrument.active:
+        raise ValidationFailed("instrument_retired", field="instrument_id", code=instrument.code)
+    return kind, instrument, queries.get_cycle(cycle_id)
+
+
 @transactional
 def add_block(
     instrument_id: int,
@@ -677,16 +695,7 @@ def add_block(
     """
     require(permissions.can_manage_facility, actor)
     now = now or utcnow()
-    try:
-        kind = BookingKind(kind)
-    except ValueError:
-        raise ValidationFailed("block_kind", field="kind") from None
-    if kind not in BLOCK_KINDS:
-        raise ValidationFailed("block_kind", field="kind")
-    instrument = queries.get_instrument(instrument_id)
-    if not instrument.active:
-        raise ValidationFailed("instrument_retired", field="instrument_id", code=instrument.code)
-    cycle = queries.get_cycle(cycle_id)
+    kind, instrument, cycle = block_target(kind, instrument_id, cycle_id)
     _check_interval(cycle, starts_at, ends_at, now)
     booking = Booking(
         instrument_id=instrument.id,

@@ -22,7 +22,8 @@ from app.core.permissions import require
 from app.core.transaction import transactional
 from app.extensions import db
 from app.facility import queries as facility_queries
-from app.facility.models import BLOCK_KINDS, Booking, BookingKind, BookingStatus, Downtime, DowntimeKind, Instrument
+from app.facility import services as facility_services
+from app.facility.models import Booking, BookingKind, BookingStatus, Downtime, DowntimeKind, Instrument
 from app.proposals.models import AccessRoute
 from app.proposals.status import ProposalStatus
 from app.reviews.models import Award, Decision, Outcome
@@ -179,16 +180,7 @@ def book_block(
     """
     require(permissions.can_book_blocks, actor)
     now = now or utcnow()
-    try:
-        kind = BookingKind(kind)
-    except ValueError:
-        raise ValidationFailed("block_kind", field="kind") from None
-    if kind not in BLOCK_KINDS:
-        raise ValidationFailed("block_kind", field="kind")
-    instrument = facility_queries.get_instrument(instrument_id)
-    if not instrument.active:
-        raise ValidationFailed("instrument_retired", field="instrument_id", code=instrument.code)
-    cycle = facility_queries.get_cycle(cycle_id)
+    kind, instrument, cycle = facility_services.block_target(kind, instrument_id, cycle_id)
     title = (title or "").strip()
     note = (note or "").strip()
     if len(title) > MAX_TEXT:
