@@ -14,8 +14,8 @@ from app.proposals.models import BeamtimeRequest, Call, Proposal
 from app.proposals.status import ProposalStatus
 from app.reviews import queries
 from app.reviews.models import (
-    Award,
     AssignmentState,
+    Award,
     CallReview,
     Decision,
     PanelDecision,
@@ -33,7 +33,10 @@ def test_the_older_past_call_is_decided_and_released_quietly(tmp_path):
     ids = [p.id for p in proposals]
     # technical reviews for every request, every assignment graded, every proposal ranked
     requests = _count(BeamtimeRequest, BeamtimeRequest.proposal_id.in_(ids))
-    assert _count(TechnicalReview, TechnicalReview.proposal_id.in_(ids), TechnicalReview.submitted_at.is_not(None)) == requests
+    assert (
+        _count(TechnicalReview, TechnicalReview.proposal_id.in_(ids), TechnicalReview.submitted_at.is_not(None))
+        == requests
+    )
     states = set(db.session.scalars(select(ReviewAssignment.state).where(ReviewAssignment.proposal_id.in_(ids))))
     assert states == {AssignmentState.SUBMITTED}
     assert _count(PanelDecision, PanelDecision.call_id == older.id, PanelDecision.final_rank.is_(None)) == 0
