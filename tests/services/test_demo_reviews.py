@@ -1,4 +1,4 @@
-"""The demo reviews: panels with reviewers, the older past call's review under way, the demo
+"""The demo reviews: panels with reviewers, the newer past call's review under way, the demo
 reviewer with proposals left to grade; never a conflict; idempotent."""
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def _count(model, *where) -> int:
 def test_demo_reviews_have_the_promised_shape(tmp_path):
     admin, made = _seed(tmp_path)
     assert _count(Panel) == 4 and made > 100
-    call = db.session.scalar(select(Call).order_by(Call.opens_at))
+    # the newer past call is the one under review (the older one is decided: test_demo_decisions)
+    call = db.session.scalars(select(Call).order_by(Call.opens_at)).all()[1]
     in_review = _count(Proposal, Proposal.call_id == call.id, Proposal.status == ProposalStatus.UNDER_REVIEW)
     assert _count(PanelDecision, PanelDecision.call_id == call.id) == in_review
     assert _count(TechnicalReview, TechnicalReview.submitted_at.is_not(None)) > in_review
@@ -50,7 +51,7 @@ def test_demo_reviews_have_the_promised_shape(tmp_path):
         assert set(counts.values()) <= {3}
     # the demo reviewer has proposals to grade; the demo chair sees panel 1's ranking
     reviewer = db.session.scalar(select(User).where(User.email == demo.DEMO_REVIEWER))
-    mine = queries.assignments_of_reviewer(reviewer.id)
+    mine = [row for row in queries.assignments_of_reviewer(reviewer.id) if row.proposal.call_id == call.id]
     assert mine and all(row.state == AssignmentState.ASSIGNED for row in mine)
     chair = db.session.scalar(select(User).where(User.email == demo.DEMO_CHAIR))
     first = db.session.scalar(select(Panel).order_by(Panel.id))
