@@ -281,7 +281,8 @@ def remove_contribution(contribution_id: int, *, actor: Any) -> None:
 # --- instruments ---------------------------------------------------------------------------
 
 
-def _int(value: Any, field: str, *, minimum: int, maximum: int) -> int:
+def bounded_int(value: Any, field: str, *, minimum: int, maximum: int) -> int:
+    """A whole number typed into `field`, within [minimum, maximum]. Raises: ValidationFailed."""
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
@@ -292,7 +293,7 @@ def _int(value: Any, field: str, *, minimum: int, maximum: int) -> int:
 
 
 def _int_set(values: Iterable[Any], field: str, *, maximum: int) -> list[int]:
-    numbers = sorted({_int(v, field, minimum=0, maximum=maximum) for v in values or []})
+    numbers = sorted({bounded_int(v, field, minimum=0, maximum=maximum) for v in values or []})
     if not numbers:
         raise ValidationFailed("choose_at_least_one", field=field)
     return numbers
@@ -323,8 +324,10 @@ def _instrument_values(data: dict[str, Any]) -> dict[str, Any]:
         "active": bool(data.get("active", True)),
         "start_shifts": _int_set(data.get("start_shifts") or [], "start_shifts", maximum=_pattern_length() - 1),
         "start_weekdays": _int_set(data.get("start_weekdays") or [], "start_weekdays", maximum=6),
-        "changeover_shifts": _int(data.get("changeover_shifts", 0), "changeover_shifts", minimum=0, maximum=99),
-        "min_session_shifts": _int(data.get("min_session_shifts", 1), "min_session_shifts", minimum=1, maximum=999),
+        "changeover_shifts": bounded_int(data.get("changeover_shifts", 0), "changeover_shifts", minimum=0, maximum=99),
+        "min_session_shifts": bounded_int(
+            data.get("min_session_shifts", 1), "min_session_shifts", minimum=1, maximum=999
+        ),
     }
 
 
@@ -621,7 +624,8 @@ def remove_mode_period(period_id: int, *, actor: Any, now: datetime | None = Non
     db.session.delete(period)
 
 
-def _is_exclusion_violation(exc: IntegrityError) -> bool:
+def is_exclusion_violation(exc: IntegrityError) -> bool:
+    """The PostgreSQL no-overlap constraint on bookings refused the row."""
     orig = exc.orig
     if getattr(orig, "sqlstate", None) == EXCLUSION_VIOLATION:
         return True
@@ -651,7 +655,7 @@ def place_booking(booking: Booking) -> Booking:
             db.session.add(booking)
             db.session.flush()
     except IntegrityError as exc:
-        if _is_exclusion_violation(exc):
+        if is_exclusion_violation(exc):
             raise Conflict("booking_overlap", other="—", starts="—", ends="—") from None
         raise
     return booking
@@ -762,7 +766,7 @@ def set_capacity_override(
     require(permissions.can_manage_facility, actor)
     cycle = queries.get_cycle(cycle_id)
     instrument = queries.get_instrument(instrument_id)
-    number = _int(shifts, "shifts", minimum=0, maximum=100000)
+    number = bounded_int(shifts, "shifts", minimum=0, maximum=100000)
     reason = _text(reason, "reason", maximum=2000)
     row = db.session.scalar(
         select(CapacityOverride).where(
@@ -820,7 +824,7 @@ def add_commitment(
     row = CapacityCommitment(
         cycle_name=cycle_name,
         instrument_id=instrument.id,
-        shifts=_int(shifts, "shifts", minimum=1, maximum=100000),
+        shifts=bounded_int(shifts, "shifts", minimum=1, maximum=100000),
         source=_text(source, "source", maximum=100, required=False),
     )
     db.session.add(row)

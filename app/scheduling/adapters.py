@@ -39,13 +39,13 @@ from app.core.transaction import transactional
 from app.extensions import db
 from app.facility import queries as facility_queries
 from app.facility.models import Booking, BookingKind, BookingStatus, Cycle, Instrument
+from app.facility.services import is_exclusion_violation
 from app.proposals.models import AccessRoute, Call, DateKind, Proposal
 from app.proposals.status import ProposalStatus
 from app.reviews.models import Award, Decision, Outcome, PanelDecision
 from app.scheduling import solver
 from app.scheduling.calendar import CycleGrid, downtime_indices
 from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment
-from app.scheduling.services import is_exclusion_violation
 
 SCHEDULABLE = (ProposalStatus.ACCEPTED, ProposalStatus.SCHEDULED)
 STAYING = (BookingStatus.PUBLISHED, BookingStatus.RUNNING, BookingStatus.COMPLETED)

@@ -31,22 +31,7 @@ from app.scheduling import permissions, queries
 from app.scheduling.calendar import CycleGrid
 from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment
 
-EXCLUSION_VIOLATION = "23P01"
 MAX_TEXT = 200
-
-
-def is_exclusion_violation(exc: IntegrityError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION or "ex_bookings_no_overlap" in str(exc.orig)
-
-
-def _int(value: Any, field: str, *, minimum: int, maximum: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed("integer_range", field=field, minimum=minimum, maximum=maximum) from None
-    if not minimum <= number <= maximum:
-        raise ValidationFailed("integer_range", field=field, minimum=minimum, maximum=maximum)
-    return number
 
 
 def resolve_run(cal: CycleGrid, day: date | None, shift: Any, length: Any) -> tuple[int, int]:
@@ -57,8 +42,8 @@ def resolve_run(cal: CycleGrid, day: date | None, shift: Any, length: Any) -> tu
     if day is None:
         raise ValidationFailed("required", field="day")
     pattern = len(cal.grid.pattern)
-    shift = _int(shift, "shift", minimum=0, maximum=pattern - 1)
-    length = _int(length, "length", minimum=1, maximum=max(1, len(cal)))
+    shift = facility_services.bounded_int(shift, "shift", minimum=0, maximum=pattern - 1)
+    length = facility_services.bounded_int(length, "length", minimum=1, maximum=max(1, len(cal)))
     first = cal.index(day, shift)
     cycle = cal.cycle
     if first is None:
@@ -139,7 +124,7 @@ def insert_booking(booking: Booking, cal: CycleGrid, first: int, end: int, *, ch
             db.session.add(booking)
             db.session.flush()
     except IntegrityError as exc:
-        if not is_exclusion_violation(exc):
+        if not facility_services.is_exclusion_violation(exc):
             raise
         # The concurrent booking has committed (the constraint waited for it): name it.
         raise _slot_taken(cal, _in_the_way(booking.instrument_id, cal, first, end, 0, booking.kind)) from None
@@ -373,7 +358,7 @@ def set_max_sessions(award_id: int, max_sessions: Any, *, actor: Any, now: datet
     award = db.session.get(Award, award_id)
     if award is None:
         raise NotFound("award_not_found")
-    number = _int(max_sessions, "max_sessions", minimum=1, maximum=max(1, award.shifts))
+    number = facility_services.bounded_int(max_sessions, "max_sessions", minimum=1, maximum=max(1, award.shifts))
     row = db.session.get(AwardSchedule, award.id)
     before = row.max_sessions if row is not None else DEFAULT_MAX_SESSIONS
     if row is None:
