@@ -10,16 +10,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer
+import enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.core.db import utcnow
+from app.core.db import str_enum, utcnow
 from app.extensions import db
 from app.facility.models import Booking
 from app.reviews.models import Award
 
 DEFAULT_MAX_SESSIONS = 1
+
+
+class LostTimeReason(enum.StrEnum):
+    """Why shifts of an experiment were not delivered (recorded by the local contact)."""
+
+    MACHINE_FAULT = "machine_fault"
+    INSTRUMENT_FAULT = "instrument_fault"
+    USER_NO_SHOW = "user_no_show"
+    OTHER = "other"
 
 
 class Experiment(db.Model):
@@ -31,10 +42,26 @@ class Experiment(db.Model):
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="RESTRICT"), index=True)
     local_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: when it was first published (None while planned)
+    published_at: Mapped[datetime | None]
+    #: iCal SEQUENCE: raised on every change of a published experiment (the UID never changes)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    #: recorded by the local contact when it ends; feeds the reports
+    delivered_shifts: Mapped[int | None] = mapped_column(Integer)
+    lost_shifts: Mapped[int | None] = mapped_column(Integer)
+    lost_reason: Mapped[LostTimeReason | None] = mapped_column(str_enum(LostTimeReason))
+    lost_note: Mapped[str] = mapped_column(Text, default="")
 
     booking: Mapped[Booking] = relationship(lazy="joined")
     award: Mapped[Award] = relationship()
     local_contact: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        CheckConstraint("delivered_shifts IS NULL OR delivered_shifts >= 0", name="delivered_not_negative"),
+        CheckConstraint("lost_shifts IS NULL OR lost_shifts >= 0", name="lost_not_negative"),
+    )
 
 
 class AwardSchedule(db.Model):
