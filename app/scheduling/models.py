@@ -8,9 +8,8 @@ of sessions; default 1 when there is no row).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import enum
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
