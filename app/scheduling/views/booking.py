@@ -1,11 +1,11 @@
-"""Pages of the scheduling domain: direct booking of a free block. Views parse, call one
-service, render or redirect."""
+"""Direct booking of a free block (staff blocks, rapid-access sessions) and the awards'
+scheduling settings. Views parse, call one service, render or redirect."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,10 +14,9 @@ from app.core.permissions import require
 from app.facility import queries as facility_queries
 from app.scheduling import permissions, queries, services
 from app.scheduling.forms import BookBlockForm, BookSessionForm, MaxSessionsForm
+from app.scheduling.views import bp
 from app.web import templating
 from app.web.messages import message
-
-bp = Blueprint("scheduling", __name__, url_prefix="/scheduling", template_folder="templates")
 
 
 def _form(cycle, form: BookBlockForm | None = None) -> BookBlockForm:

@@ -1,0 +1,11 @@
+"""Pages of the scheduling domain, one module per area, all on the blueprint `bp`:
+booking.py (direct booking, awards' settings); further modules add the schedule workflow and
+the calendars."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("scheduling", __name__, url_prefix="/scheduling", template_folder="../templates")
+
+from app.scheduling.views import booking  # noqa: E402,F401  (routes register on import)
