@@ -94,6 +94,11 @@ def _register_domains(app: Flask) -> None:
     from app.scheduling import permissions as scheduling_permissions
 
     permissions.register(scheduling_permissions)
+    # visits domain: registered here (services subscribe to ExperimentCancelled at import)
+    from app.visits import permissions as visits_permissions
+    from app.visits import services as _visits_services  # noqa: F401 - tables, settings, subscribers
+
+    permissions.register(visits_permissions)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -112,6 +117,10 @@ def _register_domains(app: Flask) -> None:
     from app.scheduling import views as scheduling_views
 
     app.register_blueprint(scheduling_views.bp)
+    # visits blueprints: registered here
+    from app.visits import views as visits_views
+
+    app.register_blueprint(visits_views.bp)
     api.init_app(app)
 
 

@@ -123,3 +123,26 @@ def _review_reminders() -> None:
 
 
 register_periodic(Periodic("reviews.reminders", _review_reminders, cron={"minute": 41}))
+
+
+# --- visits: checklist reminders, erasure of citizenship and emergency contacts ----------
+
+
+def _visit_reminders() -> None:
+    from app.visits.services import send_visit_reminders
+
+    queued = send_visit_reminders()
+    if queued:
+        log.info("visits: %s checklist reminder(s) queued", queued)
+
+
+def _erase_visit_personal_data() -> None:
+    from app.visits.services import erase_expired_personal_data
+
+    erased = erase_expired_personal_data()
+    if erased:
+        log.info("visits: personal data of %s visit(s) erased after the retention period", erased)
+
+
+register_periodic(Periodic("visits.reminders", _visit_reminders, cron={"minute": 47}))
+register_periodic(Periodic("visits.erase_personal_data", _erase_visit_personal_data, cron={"hour": 3, "minute": 41}))

@@ -266,6 +266,38 @@ MESSAGES: dict[str, Any] = {
     "unplaced_objective_tradeoff": _l("A session would fit, but splitting the award further costs more than it gains."),
     "in_shutdown": _l("This falls in the shutdown %(title)s (%(starts)s to %(ends)s): nothing is booked then."),
     # --- visits ---
+    "experiment_not_found": _l("That experiment does not exist, or you may not see it."),
+    "visit_not_found": _l("That visit does not exist, or you may not see it."),
+    "experiment_not_open_for_visits": _l(
+        "Visitors can be named only for a published or running experiment (this one is %(status)s)."
+    ),
+    "visitor_not_on_team": _l("Choose a member of the proposal's team, or invite the person by e-mail."),
+    "already_visitor": _l("This person is already named for this experiment."),
+    "remote_needs_no_registration": _l("Remote participants have nothing more to register."),
+    "visit_not_editable": _l("This visit can no longer be changed (it is %(status)s)."),
+    "departure_before_arrival": _l("The departure must be on or after the arrival."),
+    "arrival_too_early": _l("Arrive on %(earliest)s at the earliest (the experiment starts soon after)."),
+    "arrival_after_experiment": _l("Arrive by %(ends_on)s at the latest: the experiment ends that day."),
+    "departure_too_late": _l("Leave on %(latest)s at the latest (shortly after the experiment ends)."),
+    "departure_before_experiment": _l("Stay until the experiment has started (%(starts_on)s)."),
+    "phone_invalid": _l("Enter a phone number (digits, spaces, +, at least 6 characters)."),
+    "visit_transition_not_allowed": _l('A visit that is %(status)s cannot take the step "%(action)s".'),
+    "reason_required": _l("Give a reason: it is sent to the visitor."),
+    "visit_registration_incomplete": _l("The visitor has not completed the registration yet."),
+    "visit_waits_for_safety": _l("The experiment's safety has not been signed off yet: the visit cannot be approved."),
+    "visit_waits_for_access": _l("Site access is %(access)s: the visit cannot be approved before access is approved."),
+    "access_not_pending": _l("No site-access request is pending for this visit (it is %(access)s)."),
+    "access_waits_for_safety": _l("Site access is decided after the experiment's safety sign-off."),
+    "sample_name_required": _l("Each line needs a sample name before the colon."),
+    "hazard_unknown": _l("Unknown hazard %(hazard)s: use %(known)s."),
+    "samples_required": _l("Declare at least one sample."),
+    "safety_not_confirmed": _l("The team has not confirmed the samples and hazards yet."),
+    "safety_waits_for_scientist": _l("The instrument scientist signs off first."),
+    "safety_already_signed": _l("There is nothing left for you to sign for this experiment."),
+    "lead_days_range": _l("Enter a lead time from %(minimum)s to %(maximum)s days."),
+    "course_exists": _l("A course with this name exists already."),
+    "validity_range": _l("Enter a validity from %(minimum)s to %(maximum)s days."),
+    "date_in_future": _l("This date is in the future."),
     # --- reports ---
 }
 
