@@ -483,4 +483,70 @@ MATRIX: dict[tuple[str, str], Entry] = {
         data=lambda w: {f"a{w.award.id}-max_sessions": "2"},
         ok=frozenset({302}),
     ),
+    # visits (issue 8): the World's published experiment has "user" as PI and visitor (tests/factories_visits)
+    ("visits.mine", "GET"): Entry(LOGGED_IN),
+    ("visits.experiment", "GET"): Entry(
+        allow("user", STAFF, "instrument_scientist", "access_approver", "safety_reviewer"),
+        args=lambda w: {"experiment_id": w.experiment.booking_id},
+    ),
+    ("visits.export", "GET"): Entry(
+        allow("user", STAFF, "instrument_scientist", "access_approver", "safety_reviewer"),
+        args=lambda w: {"experiment_id": w.experiment.booking_id},
+        ok=frozenset({200}),
+    ),
+    ("visits.add_visitor", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"experiment_id": w.experiment.booking_id},
+        data=lambda w: {"mode": "on_site", "email": "matrix-guest@example.org"},
+        ok=frozenset({302, 422}),
+    ),
+    ("visits.confirm_safety", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"experiment_id": w.experiment.booking_id},
+        data=lambda w: {"samples": "Water: none"},
+        ok=frozenset({302}),
+    ),
+    ("visits.sign_safety", "POST"): Entry(
+        allow("instrument_scientist", "safety_reviewer"),
+        args=lambda w: {"experiment_id": w.experiment.booking_id},
+        ok=frozenset({302}),
+    ),
+    ("visits.visit", "GET"): Entry(
+        allow("user", STAFF, "instrument_scientist", "access_approver", "safety_reviewer"),
+        args=lambda w: {"visit_id": w.visit.id},
+        ok=frozenset({200}),
+    ),
+    ("visits.register", "POST"): Entry(
+        allow("user"), args=lambda w: {"visit_id": w.visit.id}, data=lambda w: {"arrives_on": ""}, ok=frozenset({422})
+    ),
+    ("visits.cancel", "POST"): Entry(allow("user"), args=lambda w: {"visit_id": w.visit.id}, once=True),
+    ("visits.decide", "POST"): Entry(
+        STAFF, args=lambda w: {"visit_id": w.visit.id}, data=lambda w: {"action": "approve"}, ok=frozenset({302})
+    ),
+    ("visits.decide_access", "POST"): Entry(
+        allow("access_approver"),
+        args=lambda w: {"visit_id": w.visit.id},
+        data=lambda w: {"decision": "approve"},
+        ok=frozenset({302}),
+    ),
+    ("visits.invitation", "GET"): Entry(LOGGED_IN, args=lambda w: {"token": w.visit_invitation_token}),
+    ("visits.accept_invitation", "POST"): Entry(
+        allow("other"), args=lambda w: {"token": w.visit_invitation_token}, ok=frozenset({302}), once=True
+    ),
+    ("visits.office", "GET"): Entry(STAFF),
+    ("visits.access_queue", "GET"): Entry(allow("access_approver")),
+    ("visits.safety_queue", "GET"): Entry(allow(STAFF, "instrument_scientist", "safety_reviewer")),
+    ("visits.rules", "GET"): Entry(allow(STAFF, "access_approver")),
+    ("visits.create_rule", "POST"): Entry(STAFF, data=lambda w: {"lead_days": "soon"}, ok=frozenset({422})),
+    ("visits.delete_rule", "POST"): Entry(STAFF, args=lambda w: {"rule_id": w.access_rule.id}, once=True),
+    ("visits.training", "GET"): Entry(allow(STAFF, "instrument_scientist")),
+    ("visits.create_course", "POST"): Entry(STAFF, data=lambda w: {"name": ""}, ok=frozenset({422})),
+    ("visits.record_training", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), data=lambda w: {"user_email": "nobody"}, ok=frozenset({422})
+    ),
+    ("api_visits.experiment_visits", "GET"): Entry(
+        allow("user", STAFF, "instrument_scientist", "access_approver", "safety_reviewer"),
+        args=lambda w: {"experiment_id": w.experiment.booking_id},
+        ok=frozenset({200}),
+    ),
 }

@@ -64,7 +64,12 @@ class World:
     award: Any = None
     decision: Any = None
     # --- scheduling ---
-    # --- visits ---
+    # --- visits (tests/factories_visits.add_visit_objects) ---
+    experiment: Any = None
+    visit: Any = None
+    visit_invitation_token: Any = None
+    access_rule: Any = None
+    course: Any = None
 
     def user(self, persona: str) -> Any:
         return self.users[persona]
@@ -114,6 +119,9 @@ def build_world(app) -> World:
         add_review_objects(world, owner=owner, actor=staff)
         # --- scheduling ---
         # --- visits ---
+        from tests.factories_visits import add_visit_objects
+
+        add_visit_objects(world, owner=owner, actor=staff)
 
         # A token used within the last minute is not touched again (accounts.user_for_token), so
         # a refused API call leaves every table as it was and the fingerprint stays strict.
