@@ -38,4 +38,8 @@ def seed(progress=None) -> SeedResult:
     from app.demo import reviews
 
     result.created += reviews.seed(actor=admin, progress=progress)
+    # visits: courses, the access rule, visits of the experiments that exist (none is fine)
+    from app.demo import visits
+
+    result.created += visits.seed(actor=admin, progress=progress)
     return result
