@@ -293,7 +293,7 @@ def complete_registration(visit_id: int, data: RegistrationInput, *, actor: Any,
         if not citizenship:
             raise ValidationFailed("required", field="citizenship")
         if not countries.is_valid(citizenship):
-            raise ValidationFailed("country_unknown", field="citizenship")
+            raise ValidationFailed("country_unknown", field="citizenship", code=citizenship)
     before = audit.snapshot(visit, REGISTRATION_FIELDS)
     visit.arrives_on = data.arrives_on
     visit.departs_on = data.departs_on
