@@ -445,3 +445,13 @@ def test_tables_exist_with_their_check_constraints():
                     "INSERT INTO access_rules (country_group_id, lead_days, working_days, needs_approval, by_citizenship, created_at) VALUES (1, -1, false, false, false, '2027-01-01')"
                 )
             )
+
+
+def test_the_periodic_jobs_are_registered_and_run_through_their_services():
+    from app.jobs import registry
+
+    jobs = {p.name: p for p in registry.PERIODIC}
+    assert {"visits.reminders", "visits.erase_personal_data"} <= set(jobs)
+    jobs["visits.reminders"].func()  # nothing open: no error, nothing queued
+    jobs["visits.erase_personal_data"].func()
+    assert db.session.scalar(select(db.func.count(OutboxMessage.id))) == 0
