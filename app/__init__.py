@@ -94,6 +94,13 @@ def _register_domains(app: Flask) -> None:
     from app.scheduling import permissions as scheduling_permissions
 
     permissions.register(scheduling_permissions)
+    # visits.outcomes (experiment reports, publications): tables, predicates, page slots
+    from app.visits.outcomes import permissions as outcomes_permissions
+    from app.visits.outcomes import services as _outcomes_services  # noqa: F401 - tables, settings
+    from app.visits.outcomes import views as outcomes_views
+
+    permissions.register(outcomes_permissions)
+    outcomes_views.init_app(app)  # fills the review pages' PI record slot and the proposal notices slot
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -112,6 +119,8 @@ def _register_domains(app: Flask) -> None:
     from app.scheduling import views as scheduling_views
 
     app.register_blueprint(scheduling_views.bp)
+    # visits.outcomes blueprints: registered here
+    app.register_blueprint(outcomes_views.bp)
     api.init_app(app)
 
 

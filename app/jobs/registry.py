@@ -123,3 +123,17 @@ def _review_reminders() -> None:
 
 
 register_periodic(Periodic("reviews.reminders", _review_reminders, cron={"minute": 41}))
+
+
+# --- visits.outcomes: experiment report reminders, each stage once ---------------------
+
+
+def _report_reminders() -> None:
+    from app.visits.outcomes.services import send_report_reminders
+
+    queued = send_report_reminders()
+    if queued:
+        log.info("outcomes: %s experiment report reminder(s) queued", queued)
+
+
+register_periodic(Periodic("outcomes.report_reminders", _report_reminders, cron={"minute": 53}))

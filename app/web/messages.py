@@ -266,6 +266,23 @@ MESSAGES: dict[str, Any] = {
     "unplaced_objective_tradeoff": _l("A session would fit, but splitting the award further costs more than it gains."),
     "in_shutdown": _l("This falls in the shutdown %(title)s (%(starts)s to %(ends)s): nothing is booked then."),
     # --- visits ---
+    # --- outcomes ---
+    "report_experiment_cancelled": _l("This experiment was cancelled: it needs no report."),
+    "report_experiment_not_published": _l("This experiment is not published yet: its report can wait."),
+    "report_before_end": _l("The experiment ends at %(ends_at)s; hand the report in after that. Your draft is kept."),
+    "report_empty": _l("Write the report, or upload it as a PDF, before you submit it."),
+    "doi_invalid": _l(
+        "“%(value)s” is not a DOI. A DOI starts with 10., a number, a slash and a suffix, e.g. 10.1107/S1600577521001234."
+    ),
+    "doi_already_linked": _l("The publication %(doi)s is already listed for this proposal."),
+    "doi_taken": _l("The publication %(doi)s was just recorded by someone else; reload the page to see it."),
+    "publication_year_invalid": _l("Give the year of publication, from 1950 to %(maximum)s."),
+    "publication_instrument_unknown": _l("Choose instruments from the list."),
+    "report_pdf_empty": _l("The file is empty. Choose the PDF of your report."),
+    "report_pdf_too_large": _l("The file is %(size_mb)s MB; a report may be at most %(maximum_mb)s MB."),
+    "report_pdf_wrong_type": _l("This is a %(kind)s file, not a PDF. Export your report as PDF."),
+    "report_pdf_not_pdf": _l("This file is not a PDF (whatever its name says). Export your report as PDF."),
+    "report_pdf_too_many_pages": _l("The report has %(pages)s pages; at most %(maximum)s are allowed."),
     # --- reports ---
 }
 

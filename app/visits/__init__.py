@@ -1,0 +1,1 @@
+"""Visits: who comes to an experiment, site access, training, safety, the guesthouse, and what follows the experiment."""
