@@ -65,6 +65,9 @@ class World:
     decision: Any = None
     # --- scheduling ---
     # --- visits ---
+    # --- outcomes (tests/factories_outcomes.add_outcome_objects) ---
+    experiment: Any = None
+    publication: Any = None
 
     def user(self, persona: str) -> Any:
         return self.users[persona]
@@ -114,6 +117,10 @@ def build_world(app) -> World:
         add_review_objects(world, owner=owner, actor=staff)
         # --- scheduling ---
         # --- visits ---
+        # --- outcomes ---
+        from tests.factories_outcomes import add_outcome_objects
+
+        add_outcome_objects(world, owner=owner, actor=staff)
 
         # A token used within the last minute is not touched again (accounts.user_for_token), so
         # a refused API call leaves every table as it was and the fingerprint stays strict.

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from app.core.db import utcnow
 from app.core.errors import DomainError, InvalidState, ValidationFailed
-from app.core.permissions import require, require_visible
+from app.core.permissions import require
 from app.proposals import storage
 from app.proposals.permissions import can_view_proposal
 from app.proposals.services import get_visible_proposal
@@ -247,8 +247,8 @@ def add_publication(proposal_id: int):
 @bp.post("/publications/<int:publication_id>/remove")
 @login_required
 def remove_publication(publication_id: int):
-    publication = queries.get_publication(publication_id)
-    require_visible(permissions.can_read_publications, current_user, publication)
+    require(permissions.can_read_publications, current_user)
+    queries.get_publication(publication_id)  # 404 before anything else
     back = request.form.get("next") or ""
     if not ConfirmForm().validate_on_submit():
         return _expired(".publications")
