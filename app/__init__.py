@@ -99,6 +99,13 @@ def _register_domains(app: Flask) -> None:
     from app.visits import services as _visits_services  # noqa: F401 - tables, settings, subscribers
 
     permissions.register(visits_permissions)
+    # visits.outcomes (experiment reports, publications): tables, predicates, page slots
+    from app.visits.outcomes import permissions as outcomes_permissions
+    from app.visits.outcomes import services as _outcomes_services  # noqa: F401 - tables, settings
+    from app.visits.outcomes import views as outcomes_views
+
+    permissions.register(outcomes_permissions)
+    outcomes_views.init_app(app)  # fills the review pages' PI record slot and the proposal notices slot
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -121,6 +128,8 @@ def _register_domains(app: Flask) -> None:
     from app.visits import views as visits_views
 
     app.register_blueprint(visits_views.bp)
+    # visits.outcomes blueprints: registered here
+    app.register_blueprint(outcomes_views.bp)
     api.init_app(app)
 
 

@@ -42,4 +42,8 @@ def seed(progress=None) -> SeedResult:
     from app.demo import visits
 
     result.created += visits.seed(actor=admin, progress=progress)
+    # outcomes: experiment reports (some overdue) and publications of past cycles
+    from app.demo import outcomes
+
+    result.created += outcomes.seed(actor=admin, progress=progress)
     return result

@@ -146,3 +146,15 @@ def _erase_visit_personal_data() -> None:
 
 register_periodic(Periodic("visits.reminders", _visit_reminders, cron={"minute": 47}))
 register_periodic(Periodic("visits.erase_personal_data", _erase_visit_personal_data, cron={"hour": 3, "minute": 41}))
+# --- visits.outcomes: experiment report reminders, each stage once ---------------------
+
+
+def _report_reminders() -> None:
+    from app.visits.outcomes.services import send_report_reminders
+
+    queued = send_report_reminders()
+    if queued:
+        log.info("outcomes: %s experiment report reminder(s) queued", queued)
+
+
+register_periodic(Periodic("outcomes.report_reminders", _report_reminders, cron={"minute": 53}))

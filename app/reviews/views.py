@@ -56,6 +56,18 @@ navigation.register(
 )
 
 
+#: the review pages' slot for what higher domains know of the PI's record (visits: overdue
+#: experiment reports); fillers take (actor=, proposal=) and return markup or None (DESIGN.md §4 rule 6)
+PI_RECORD_SLOT = "reviews.pi_record"
+
+
+@bp.app_template_global()
+def review_pi_record(proposal) -> list:
+    from app.core import events
+
+    return events.slot_contents(PI_RECORD_SLOT, actor=current_user, proposal=proposal)
+
+
 @bp.app_template_global()
 def outcome_label(outcome) -> str:
     return str(OUTCOME_LABELS.get(outcome, outcome))

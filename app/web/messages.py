@@ -228,6 +228,9 @@ MESSAGES: dict[str, Any] = {
     "chair_conflicted": _l("You have a conflict of interest with this proposal: the deputy chair decides it."),
     "grade_range": _l("Enter a grade from 1 to 5."),
     "decisions_signed_off": _l("The decisions are signed off: the allocation can no longer be run again."),
+    "awards_have_sessions": _l(
+        "Some awards of this call already have sessions on the calendar: remove them before running the allocation again."
+    ),
     "decisions_released": _l("The decisions have been released."),
     "allocation_not_run": _l("Run the allocation before signing the decisions off."),
     "award_withdrawn": _l("This award has been withdrawn."),
@@ -298,6 +301,23 @@ MESSAGES: dict[str, Any] = {
     "course_exists": _l("A course with this name exists already."),
     "validity_range": _l("Enter a validity from %(minimum)s to %(maximum)s days."),
     "date_in_future": _l("This date is in the future."),
+    # --- outcomes ---
+    "report_experiment_cancelled": _l("This experiment was cancelled: it needs no report."),
+    "report_experiment_not_published": _l("This experiment is not published yet: its report can wait."),
+    "report_before_end": _l("The experiment ends at %(ends_at)s; hand the report in after that. Your draft is kept."),
+    "report_empty": _l("Write the report, or upload it as a PDF, before you submit it."),
+    "doi_invalid": _l(
+        "“%(value)s” is not a DOI. A DOI starts with 10., a number, a slash and a suffix, e.g. 10.1107/S1600577521001234."
+    ),
+    "doi_already_linked": _l("The publication %(doi)s is already listed for this proposal."),
+    "doi_taken": _l("The publication %(doi)s was just recorded by someone else; reload the page to see it."),
+    "publication_year_invalid": _l("Give the year of publication, from 1950 to %(maximum)s."),
+    "publication_instrument_unknown": _l("Choose instruments from the list."),
+    "report_pdf_empty": _l("The file is empty. Choose the PDF of your report."),
+    "report_pdf_too_large": _l("The file is %(size_mb)s MB; a report may be at most %(maximum_mb)s MB."),
+    "report_pdf_wrong_type": _l("This is a %(kind)s file, not a PDF. Export your report as PDF."),
+    "report_pdf_not_pdf": _l("This file is not a PDF (whatever its name says). Export your report as PDF."),
+    "report_pdf_too_many_pages": _l("The report has %(pages)s pages; at most %(maximum)s are allowed."),
     # --- reports ---
 }
 

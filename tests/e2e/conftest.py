@@ -4,6 +4,8 @@
   with the job-request poller in a second thread (what `flask jobs run` does every few seconds,
   here every 0.3 s), so pages that start background work see it finish.
 - `demo`: the demo data (`app.demo.seed()`), committed; `committed_db` empties every table after.
+  The demo is seeded once per session and copied row by row into memory; later tests get the
+  same rows back (and the sequences moved past them) in well under a second instead of a seed.
 - `page`: a fresh browser context per test. Console errors (CSP violations included) fail the
   test; a failing test leaves a screenshot in test-results/e2e/<test>.png.
 - `axe(page)`: axe-core (tests/e2e/axe.min.js, vendored 4.14.1); fails on serious/critical.
@@ -117,15 +119,69 @@ def live_server(app):
         thread.join(timeout=10)
 
 
-@pytest.fixture
-def demo(app, committed_db, live_server):
-    """The demo facility, committed (and emptied after the test by `committed_db`)."""
+@dataclass
+class DemoSnapshot:
+    result: object
+    #: (table, rows) in dependency order, as read back through the tables' column types
+    rows: list[tuple[object, list[dict]]]
+
+
+def _capture(db) -> list[tuple[object, list[dict]]]:
+    from sqlalchemy import select
+
+    with db.engine.connect() as conn:
+        return [
+            (table, [dict(r) for r in conn.execute(select(table)).mappings()]) for table in db.metadata.sorted_tables
+        ]
+
+
+def _restore(db, rows: list[tuple[object, list[dict]]]) -> None:
+    from sqlalchemy import text
+
+    with db.engine.begin() as conn:
+        for table, table_rows in rows:
+            if table_rows:
+                conn.execute(table.insert(), table_rows)
+        serials = conn.execute(
+            text(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'"
+            )
+        ).all()
+        for table_name, column in serials:
+            conn.execute(
+                text(
+                    f'SELECT setval(pg_get_serial_sequence(:t, :c), COALESCE(MAX("{column}"), 0) + 1, false) '
+                    f'FROM "{table_name}"'
+                ),
+                {"t": f'"{table_name}"', "c": column},
+            )
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(app, live_server):
+    """Seed the demo once (into the empty database of the first test that asks) and keep a copy."""
     from app import demo as demo_data
+    from app.extensions import db
 
     with app.app_context():
         result = demo_data.seed()
+        db.session.remove()
+        return DemoSnapshot(result=result, rows=_capture(db))
+
+
+@pytest.fixture
+def demo(app, committed_db, demo_snapshot, live_server):
+    """The demo facility, committed (and emptied after the test by `committed_db`)."""
+    from sqlalchemy import func, select
+
+    from app.accounts.models import User
+
+    with app.app_context():
+        if not committed_db.session.scalar(select(func.count()).select_from(User)):
+            _restore(committed_db, demo_snapshot.rows)
         committed_db.session.remove()
-    return result
+    return demo_snapshot.result
 
 
 # --------------------------------------------------------------------------- browser

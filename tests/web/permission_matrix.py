@@ -549,4 +549,48 @@ MATRIX: dict[tuple[str, str], Entry] = {
         args=lambda w: {"experiment_id": w.experiment.booking_id},
         ok=frozenset({200}),
     ),
+    # outcomes (issue 9): world.ended_experiment is an ended experiment of world.award ("user" is its PI);
+    # its report is read by staff, directors and the instrument's scientist; the team writes it
+    ("outcomes.report", "GET"): Entry(
+        allow("user", STAFF, "director", "instrument_scientist"),
+        args=lambda w: {"experiment_id": w.ended_experiment.booking_id},
+    ),
+    ("outcomes.save_report", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"experiment_id": w.ended_experiment.booking_id},
+        data=lambda w: {"body": "<p>matrix</p>", "action": "save"},
+        ok=frozenset({302}),
+    ),
+    ("outcomes.upload_report_pdf", "POST"): Entry(
+        allow("user"), args=lambda w: {"experiment_id": w.ended_experiment.booking_id}, ok=frozenset({422})
+    ),
+    # no PDF uploaded: 404 for everyone, which the matrix reads as refused — so nobody "gets in"
+    ("outcomes.report_pdf", "GET"): Entry(frozenset(), args=lambda w: {"experiment_id": w.ended_experiment.booking_id}),
+    ("outcomes.my_reports", "GET"): Entry(LOGGED_IN),
+    ("outcomes.staff_reports", "GET"): Entry(allow(STAFF, "director")),
+    ("outcomes.proposal_publications", "GET"): Entry(
+        allow("user", STAFF, "director", "reviewer", "instrument_scientist"),
+        args=lambda w: {"proposal_id": w.review_proposal.id},
+    ),
+    ("outcomes.add_publication", "POST"): Entry(
+        allow("user", STAFF),
+        args=lambda w: {"proposal_id": w.review_proposal.id},
+        data=lambda w: {"doi": "10.5555/matrix.0002", "title": "Matrix", "year": "2027"},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("outcomes.remove_publication", "POST"): Entry(
+        STAFF, args=lambda w: {"publication_id": w.publication.id}, ok=frozenset({302}), once=True
+    ),
+    ("outcomes.instrument_publications", "GET"): Entry(LOGGED_IN, args=lambda w: {"instrument_id": w.instrument.id}),
+    ("outcomes.publications", "GET"): Entry(LOGGED_IN),
+    ("outcomes.publications_export", "GET"): Entry(LOGGED_IN, args=lambda w: {"fmt": "xlsx"}),
+    ("api_publications.proposal_publications", "GET"): Entry(
+        allow("user", STAFF, "director", "reviewer", "instrument_scientist"),
+        args=lambda w: {"key": w.review_proposal.reference},
+        ok=frozenset({200}),
+    ),
+    ("api_publications.instrument_publications", "GET"): Entry(
+        LOGGED_IN, args=lambda w: {"code": w.instrument.code}, ok=frozenset({200})
+    ),
 }

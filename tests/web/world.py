@@ -70,6 +70,10 @@ class World:
     visit_invitation_token: Any = None
     access_rule: Any = None
     course: Any = None
+    # --- visits ---
+    # --- outcomes (tests/factories_outcomes.add_outcome_objects) ---
+    ended_experiment: Any = None
+    publication: Any = None
 
     def user(self, persona: str) -> Any:
         return self.users[persona]
@@ -122,6 +126,10 @@ def build_world(app) -> World:
         from tests.factories_visits import add_visit_objects
 
         add_visit_objects(world, owner=owner, actor=staff)
+        # --- outcomes ---
+        from tests.factories_outcomes import add_outcome_objects
+
+        add_outcome_objects(world, owner=owner, actor=staff)
 
         # A token used within the last minute is not touched again (accounts.user_for_token), so
         # a refused API call leaves every table as it was and the fingerprint stays strict.

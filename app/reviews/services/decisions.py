@@ -12,10 +12,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.core import audit, outbox, settings
 from app.core.db import utcnow
-from app.core.errors import InvalidState, NotFound, PermissionDenied, ValidationFailed
+from app.core.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from app.core.permissions import require
 from app.core.transaction import transactional
 from app.extensions import db
@@ -336,7 +337,10 @@ def run_allocation(call_id: int, *, actor: Any, now: datetime | None = None) -> 
     for old in queries.decisions_of_call(call_id):
         db.session.delete(old)
     facility_services.remove_commitments(source_prefix=_commitment_prefix(call_id), actor=actor)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # an award already has sessions on the calendar (scheduling)
+        raise Conflict("awards_have_sessions") from exc
     # proprietary calls: no panel and no grade — first come, within the proprietary partition
     proprietary = review.call.route == AccessRoute.PROPRIETARY
     panel_decisions = [
