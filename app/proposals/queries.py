@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, and_, exists, func, null, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.accounts.models import User
 from app.accounts.queries import Page, paginate
 from app.core.db import utcnow
 from app.extensions import db
+from app.facility.models import Instrument
 from app.proposals.models import (
     AccessRoute,
     BeamtimeRequest,
@@ -23,6 +24,7 @@ from app.proposals.models import (
     CallInstrument,
     MemberRole,
     Proposal,
+    ProposalLink,
     ProposalMember,
 )
 from app.proposals.status import ProposalStatus
@@ -97,29 +99,30 @@ def _like(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-def call_proposals_query(filters: ProposalFilters) -> Select:
-    query = select(Proposal).join(Call, Call.id == Proposal.call_id)
+def _conditions(filters: ProposalFilters) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filtered proposal list (on `Proposal` alone: no join needed)."""
+    out: list[ColumnElement[bool]] = []
     if filters.call_id is not None:
-        query = query.where(Proposal.call_id == filters.call_id)
+        out.append(Proposal.call_id == filters.call_id)
     if filters.member_id is not None:
-        query = query.where(
+        out.append(
             exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.user_id == filters.member_id)
         )
     if not filters.include_drafts:
-        query = query.where(Proposal.status != ProposalStatus.DRAFT)
+        out.append(Proposal.status != ProposalStatus.DRAFT)
     if filters.status:
-        query = query.where(Proposal.status == filters.status)
+        out.append(Proposal.status == filters.status)
     if filters.route:
-        query = query.where(Call.route == filters.route)
+        out.append(Proposal.call_id.in_(select(Call.id).where(Call.route == filters.route)))
     if filters.instrument_id:
-        query = query.where(
+        out.append(
             exists().where(
                 BeamtimeRequest.proposal_id == Proposal.id, BeamtimeRequest.instrument_id == filters.instrument_id
             )
         )
     if filters.country:
         # a proposal "is from" every country on its team's snapshot
-        query = query.where(
+        out.append(
             exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.country_code == filters.country)
         )
     if filters.text.strip():
@@ -130,21 +133,143 @@ def call_proposals_query(filters: ProposalFilters) -> Select:
             .where(ProposalMember.proposal_id == Proposal.id, ProposalMember.role == MemberRole.PI)
             .scalar_subquery()
         )
-        query = query.where(
+        out.append(
             or_(
                 func.lower(Proposal.title).like(pattern, escape="\\"),
                 func.lower(func.coalesce(Proposal.reference, "")).like(pattern, escape="\\"),
                 func.lower(func.coalesce(pi_name, "")).like(pattern, escape="\\"),
             )
         )
-    return query.options(
-        selectinload(Proposal.members).joinedload(ProposalMember.user),
-        selectinload(Proposal.requests).joinedload(BeamtimeRequest.instrument),
-    ).order_by(Proposal.reference.is_(None), Proposal.reference, Proposal.id)
+    return out
+
+
+_LIST_ORDER = (Proposal.reference.is_(None), Proposal.reference, Proposal.id)
+
+
+def call_proposals_query(filters: ProposalFilters) -> Select:
+    """Proposal entities with their teams and requests (the API's list and the exports)."""
+    return (
+        select(Proposal)
+        .where(*_conditions(filters))
+        .options(
+            selectinload(Proposal.members).joinedload(ProposalMember.user),
+            selectinload(Proposal.requests).joinedload(BeamtimeRequest.instrument),
+        )
+        .order_by(*_LIST_ORDER)
+    )
 
 
 def list_call_proposals(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -> Page[Proposal]:
     return paginate(call_proposals_query(filters), page, per_page)
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRow:
+    """One line of the staff list, ready to print: no entity behind it, nothing left to load."""
+
+    id: int
+    reference: str | None
+    title: str
+    status: ProposalStatus
+    pi_name: str | None
+    pi_institution: str | None
+    countries: str  # the team's snapshot countries, sorted, space-separated
+    instruments: str  # "ID01 (9), ID03 (3)", in the order of the requests
+    shifts: int  # all requests, shifts × cycles
+
+
+def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -> Page[ProposalRow]:
+    """A page of the staff list in three statements whatever its size: the page's rows (PI
+    joined, the total by a window count), then the page's requests and team countries in one."""
+    page = max(1, page)
+    pi = aliased(ProposalMember)
+    pi_user = aliased(User)
+    conditions = _conditions(filters)
+    rows = db.session.execute(
+        select(
+            Proposal.id,
+            Proposal.reference,
+            Proposal.title,
+            Proposal.status,
+            pi_user.name,
+            pi.institution_name,
+            func.count().over().label("total"),
+        )
+        .select_from(Proposal)
+        .outerjoin(pi, and_(pi.proposal_id == Proposal.id, pi.role == MemberRole.PI))
+        .outerjoin(pi_user, pi_user.id == pi.user_id)
+        .where(*conditions)
+        .order_by(*_LIST_ORDER)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last page (or nothing at all): the window has no row to say it
+        total = db.session.scalar(select(func.count()).select_from(Proposal).where(*conditions)) or 0
+        return Page([], total, page, per_page)
+    ids = [row.id for row in rows]
+    requests: dict[int, list[str]] = {}
+    shifts: dict[int, int] = {}
+    countries: dict[int, set[str]] = {}
+    parts = (
+        select(
+            BeamtimeRequest.proposal_id,
+            Instrument.code,
+            BeamtimeRequest.shifts,
+            BeamtimeRequest.cycles,
+            BeamtimeRequest.id,
+        )
+        .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
+        .where(BeamtimeRequest.proposal_id.in_(ids))
+        .union_all(
+            select(ProposalMember.proposal_id, ProposalMember.country_code, null(), null(), null()).where(
+                ProposalMember.proposal_id.in_(ids), ProposalMember.country_code.is_not(None)
+            )
+        )
+    )
+    for proposal_id, code, n, cycles, request_id in db.session.execute(parts):
+        if request_id is None:
+            countries.setdefault(proposal_id, set()).add(code)
+        else:
+            requests.setdefault(proposal_id, []).append((request_id, f"{code} ({n})"))
+            shifts[proposal_id] = shifts.get(proposal_id, 0) + n * cycles
+    items = [
+        ProposalRow(
+            id=row.id,
+            reference=row.reference,
+            title=row.title,
+            status=row.status,
+            pi_name=row.name,
+            pi_institution=row.institution_name,
+            countries=" ".join(sorted(countries.get(row.id, ()))),
+            instruments=", ".join(text for _id, text in sorted(requests.get(row.id, []))),
+            shifts=shifts.get(row.id, 0),
+        )
+        for row in rows
+    ]
+    return Page(items, total, page, per_page)
+
+
+def proposal_for_page(proposal_id: int) -> Proposal | None:
+    """The proposal with everything its page shows, loaded up front in a fixed number of
+    statements (the proposal with its call and cycle; then team with people, requests,
+    samples, dates, links and invitations, one statement each): the template never loads
+    lazily. The call's offered instruments are left out (only the editor's request form
+    needs them) and so are the team's people's roles."""
+    return db.session.scalar(
+        select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .options(
+            joinedload(Proposal.call).lazyload(Call.instruments),
+            selectinload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
+            selectinload(Proposal.requests),
+            selectinload(Proposal.samples),
+            selectinload(Proposal.dates),
+            selectinload(Proposal.links).joinedload(ProposalLink.earlier).lazyload(Proposal.call),
+            selectinload(Proposal.invitations),
+        )
+    )
 
 
 EXPORT_COLUMNS = (
@@ -218,14 +343,17 @@ def offered_instruments(call_id: int) -> list[CallInstrument]:
 __all__ = [
     "EXPORT_COLUMNS",
     "ProposalFilters",
+    "ProposalRow",
     "call_proposals_query",
     "count_by_status",
     "count_submitted_by_call",
     "export_rows",
+    "list_call_proposal_rows",
     "list_call_proposals",
     "list_calls",
     "list_my_proposals",
     "list_open_calls",
     "offered_instruments",
     "previous_collaborators",
+    "proposal_for_page",
 ]
