@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, null, or_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 
 from app.accounts.models import User
 from app.accounts.queries import Page, paginate
@@ -73,6 +73,7 @@ def previous_collaborators(user_id: int, *, limit: int = 20) -> list[User]:
             select(User)
             .join(counts, counts.c.user_id == User.id)
             .where(User.active.is_(True))
+            .options(lazyload(User.roles))  # names and e-mails are shown, not roles
             .order_by(counts.c.n.desc(), User.name)
             .limit(limit)
         )
