@@ -43,6 +43,19 @@ def list_open_calls(now: datetime | None = None) -> list[Call]:
     )
 
 
+def open_call_choices(now: datetime | None = None) -> list[tuple[int, str]]:
+    """(id, title) of the open calls, soonest deadline first: the clone form's choices."""
+    now = now or utcnow()
+    return [
+        (call_id, title)
+        for call_id, title in db.session.execute(
+            select(Call.id, Call.title)
+            .where(Call.opens_at <= now, Call.closes_at > now)
+            .order_by(Call.closes_at, Call.id)
+        )
+    ]
+
+
 def list_calls() -> list[Call]:
     return list(db.session.scalars(select(Call).order_by(Call.opens_at.desc(), Call.id.desc())))
 
@@ -179,12 +192,16 @@ class ProposalRow:
     shifts: int  # all requests, shifts × cycles
 
 
+#: made once: building an alias adapts every column, which costs more than the page's SQL
+_PI = aliased(ProposalMember, name="pi")
+_PI_USER = aliased(User, name="pi_user")
+
+
 def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -> Page[ProposalRow]:
     """A page of the staff list in three statements whatever its size: the page's rows (PI
     joined, the total by a window count), then the page's requests and team countries in one."""
     page = max(1, page)
-    pi = aliased(ProposalMember)
-    pi_user = aliased(User)
+    pi, pi_user = _PI, _PI_USER
     conditions = _conditions(filters)
     rows = db.session.execute(
         select(
@@ -210,9 +227,9 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
         total = db.session.scalar(select(func.count()).select_from(Proposal).where(*conditions)) or 0
         return Page([], total, page, per_page)
     ids = [row.id for row in rows]
-    requests: dict[int, list[str]] = {}
+    requests: dict[int, list[tuple[int, str]]] = {}
     shifts: dict[int, int] = {}
-    countries: dict[int, set[str]] = {}
+    countries: dict[int, list[str]] = {}
     parts = (
         select(
             BeamtimeRequest.proposal_id,
@@ -224,14 +241,14 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
         .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
         .where(BeamtimeRequest.proposal_id.in_(ids))
         .union_all(
-            select(ProposalMember.proposal_id, ProposalMember.country_code, null(), null(), null()).where(
-                ProposalMember.proposal_id.in_(ids), ProposalMember.country_code.is_not(None)
-            )
+            select(ProposalMember.proposal_id, ProposalMember.country_code, null(), null(), null())
+            .where(ProposalMember.proposal_id.in_(ids), ProposalMember.country_code.is_not(None))
+            .distinct()
         )
     )
-    for proposal_id, code, n, cycles, request_id in db.session.execute(parts):
+    for proposal_id, code, n, cycles, request_id in db.session.execute(parts).all():
         if request_id is None:
-            countries.setdefault(proposal_id, set()).add(code)
+            countries.setdefault(proposal_id, []).append(code)
         else:
             requests.setdefault(proposal_id, []).append((request_id, f"{code} ({n})"))
             shifts[proposal_id] = shifts.get(proposal_id, 0) + n * cycles
@@ -355,6 +372,7 @@ __all__ = [
     "list_my_proposals",
     "list_open_calls",
     "offered_instruments",
+    "open_call_choices",
     "previous_collaborators",
     "proposal_for_page",
 ]

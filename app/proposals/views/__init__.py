@@ -221,10 +221,10 @@ def _render_editor(proposal, status: int = 200, **forms):
         }
     clone_form = None
     if permissions.is_team_member(current_user, proposal):
-        other_calls = [c for c in queries.list_open_calls(now) if c.id != proposal.call_id]
+        other_calls = [(i, title) for i, title in queries.open_call_choices(now) if i != proposal.call_id]
         if other_calls:
             clone_form = CloneForm(formdata=None)
-            clone_form.call_id.choices = [(c.id, c.title) for c in other_calls]
+            clone_form.call_id.choices = other_calls
     return render_template(
         "proposals/edit.html",
         proposal=proposal,
@@ -536,7 +536,7 @@ def withdraw(proposal_id: int):
 def clone(proposal_id: int):
     require(permissions.is_team_member, current_user, services.get_visible_proposal(proposal_id, current_user))
     form = CloneForm()
-    form.call_id.choices = [(c.id, c.title) for c in queries.list_open_calls()]
+    form.call_id.choices = queries.open_call_choices()
     if not form.validate_on_submit():
         flash(_("Choose an open call."), "warning")
         return redirect(url_for(".edit", proposal_id=proposal_id))
