@@ -16,16 +16,19 @@ from app.accounts.models import User
 from app.accounts.queries import Page, paginate
 from app.core.db import utcnow
 from app.extensions import db
-from app.facility.models import Instrument
+from app.facility.models import Instrument, OperatingMode
 from app.proposals.models import (
     AccessRoute,
     BeamtimeRequest,
     Call,
     CallInstrument,
+    DateConstraint,
+    Invitation,
     MemberRole,
     Proposal,
     ProposalLink,
     ProposalMember,
+    Sample,
 )
 from app.proposals.status import ProposalStatus
 
@@ -270,23 +273,91 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
 
 
 def proposal_for_page(proposal_id: int) -> Proposal | None:
-    """The proposal with everything its page shows, loaded up front in a fixed number of
-    statements (the proposal with its call and cycle; then team with people, requests,
-    samples, dates, links and invitations, one statement each): the template never loads
-    lazily. The call's offered instruments are left out (only the editor's request form
-    needs them) and so are the team's people's roles."""
+    """The proposal for its page: with its call and cycle (one statement) and its team with the
+    people (one more), what the permission checks and the team list read. The call's offered
+    instruments are left out (only the editor's request form needs them) and so are the team's
+    people's roles. The other parts are read as rows by `proposal_parts`."""
     return db.session.scalar(
         select(Proposal)
         .where(Proposal.id == proposal_id)
         .options(
             joinedload(Proposal.call).lazyload(Call.instruments),
             selectinload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
-            selectinload(Proposal.requests),
-            selectinload(Proposal.samples),
-            selectinload(Proposal.dates),
-            selectinload(Proposal.links).joinedload(ProposalLink.earlier).lazyload(Proposal.call),
-            selectinload(Proposal.invitations),
         )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalParts:
+    """What the proposal page lists, as plain rows (attribute access by the names below), one
+    statement each whatever their number: no entity, nothing left to load while rendering."""
+
+    requests: list  # id, code, shifts, cycles, justification, mode
+    samples: list  # id, name, formula, form, quantity, hazards, biological_risk_group
+    dates: list  # id, kind, starts_on, ends_on, note
+    links: list  # reference, title
+    invitations: list  # id, email, expires_at: the pending ones only
+
+
+def proposal_parts(proposal_id: int, now: datetime) -> ProposalParts:
+    def rows(query: Select) -> list:
+        return list(db.session.execute(query).all())
+
+    return ProposalParts(
+        requests=rows(
+            select(
+                BeamtimeRequest.id,
+                Instrument.code,
+                BeamtimeRequest.shifts,
+                BeamtimeRequest.cycles,
+                BeamtimeRequest.justification,
+                OperatingMode.name.label("mode"),
+            )
+            .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
+            .outerjoin(OperatingMode, OperatingMode.id == BeamtimeRequest.operating_mode_id)
+            .where(BeamtimeRequest.proposal_id == proposal_id)
+            .order_by(BeamtimeRequest.id)
+        ),
+        samples=rows(
+            select(
+                Sample.id,
+                Sample.name,
+                Sample.formula,
+                Sample.form,
+                Sample.quantity,
+                Sample.hazards,
+                Sample.biological_risk_group,
+            )
+            .where(Sample.proposal_id == proposal_id)
+            .order_by(Sample.id)
+        ),
+        dates=rows(
+            select(
+                DateConstraint.id,
+                DateConstraint.kind,
+                DateConstraint.starts_on,
+                DateConstraint.ends_on,
+                DateConstraint.note,
+            )
+            .where(DateConstraint.proposal_id == proposal_id)
+            .order_by(DateConstraint.kind, DateConstraint.starts_on)
+        ),
+        links=rows(
+            select(Proposal.reference, Proposal.title)
+            .join(ProposalLink, ProposalLink.earlier_id == Proposal.id)
+            .where(ProposalLink.proposal_id == proposal_id)
+            .order_by(ProposalLink.earlier_id)
+        ),
+        invitations=rows(
+            select(Invitation.id, Invitation.email, Invitation.expires_at)
+            .where(
+                Invitation.proposal_id == proposal_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.id)
+        ),
     )
 
 
@@ -361,6 +432,7 @@ def offered_instruments(call_id: int) -> list[CallInstrument]:
 __all__ = [
     "EXPORT_COLUMNS",
     "ProposalFilters",
+    "ProposalParts",
     "ProposalRow",
     "call_proposals_query",
     "count_by_status",
@@ -375,4 +447,5 @@ __all__ = [
     "open_call_choices",
     "previous_collaborators",
     "proposal_for_page",
+    "proposal_parts",
 ]

