@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, null, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, cast, exists, func, null, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 
 from app.accounts.models import User
@@ -244,7 +244,7 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
         .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
         .where(BeamtimeRequest.proposal_id.in_(ids))
         .union_all(
-            select(ProposalMember.proposal_id, ProposalMember.country_code, null(), null(), null())
+            select(ProposalMember.proposal_id, ProposalMember.country_code, *[cast(null(), Integer)] * 3)
             .where(ProposalMember.proposal_id.in_(ids), ProposalMember.country_code.is_not(None))
             .distinct()
         )
