@@ -291,14 +291,18 @@ def _page_sql(dialect: str) -> dict[str, str]:
             "WHERE ci.call_id = :call ORDER BY ci.position"
         ),
         "counts": "SELECT status, count(*) AS n FROM proposals WHERE call_id = :call GROUP BY status ORDER BY status",
+        # the page's ids first, then the subqueries for those 50 rows only (with LIMIT/OFFSET
+        # over the whole select, PostgreSQL computes them for every row the offset skips)
         "page": (
             "SELECT p.id, p.reference, p.status, p.title, pu.name AS pi, pm.institution_name AS pi_institution, "
             f"{countries} AS countries, {instruments} AS instruments, "
             "(SELECT sum(r.shifts * r.cycles) FROM beamtime_requests r WHERE r.proposal_id = p.id) AS shifts "
-            "FROM proposals p LEFT JOIN proposal_members pm ON pm.proposal_id = p.id AND pm.role = 'pi' "
+            "FROM (SELECT id FROM proposals WHERE call_id = :call AND status <> 'draft' "
+            " ORDER BY reference IS NULL, reference, id LIMIT :limit OFFSET :offset) page "
+            "JOIN proposals p ON p.id = page.id "
+            "LEFT JOIN proposal_members pm ON pm.proposal_id = p.id AND pm.role = 'pi' "
             "LEFT JOIN users pu ON pu.id = pm.user_id "
-            "WHERE p.call_id = :call AND p.status <> 'draft' "
-            "ORDER BY p.reference IS NULL, p.reference, p.id LIMIT :limit OFFSET :offset"
+            "ORDER BY p.reference IS NULL, p.reference, p.id"
         ),
         "total": "SELECT count(*) FROM proposals p WHERE p.call_id = :call AND p.status <> 'draft'",
     }
