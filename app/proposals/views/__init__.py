@@ -196,9 +196,9 @@ def _render_editor(proposal, status: int = 200, **forms):
     now = utcnow()
     editable = proposal.is_editable(now) and permissions.can_edit_proposal(current_user, proposal)
     is_pi = permissions.is_proposal_pi(current_user, proposal)
-    parts: dict = {}
+    editor: dict = {}
     if editable:
-        parts = {
+        editor = {
             "text_form": forms.get("text_form")
             or ProposalTextForm(
                 formdata=None,
@@ -236,7 +236,7 @@ def _render_editor(proposal, status: int = 200, **forms):
         submit_problems=forms.get("submit_problems"),
         now=now,
         labels={"hazard": HAZARD_LABELS, "form": FORM_LABELS, "date": DATE_KIND_LABELS, "subject": SUBJECT_LABELS},
-        **parts,
+        **editor,
     ), status
 
 
