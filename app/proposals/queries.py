@@ -9,21 +9,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Integer, Select, and_, cast, exists, func, null, or_, select
+from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 
 from app.accounts.models import User
 from app.accounts.queries import Page, paginate
 from app.core.db import utcnow
 from app.extensions import db
+from app.facility.models import Instrument, OperatingMode
 from app.proposals.models import (
     AccessRoute,
     BeamtimeRequest,
     Call,
     CallInstrument,
+    DateConstraint,
+    Invitation,
     MemberRole,
     Proposal,
+    ProposalLink,
     ProposalMember,
+    Sample,
 )
 from app.proposals.status import ProposalStatus
 
@@ -39,6 +44,19 @@ def list_open_calls(now: datetime | None = None) -> list[Call]:
             .order_by(Call.closes_at, Call.id)
         )
     )
+
+
+def open_call_choices(now: datetime | None = None) -> list[tuple[int, str]]:
+    """(id, title) of the open calls, soonest deadline first: the clone form's choices."""
+    now = now or utcnow()
+    return [
+        (call_id, title)
+        for call_id, title in db.session.execute(
+            select(Call.id, Call.title)
+            .where(Call.opens_at <= now, Call.closes_at > now)
+            .order_by(Call.closes_at, Call.id)
+        )
+    ]
 
 
 def list_calls() -> list[Call]:
@@ -71,6 +89,7 @@ def previous_collaborators(user_id: int, *, limit: int = 20) -> list[User]:
             select(User)
             .join(counts, counts.c.user_id == User.id)
             .where(User.active.is_(True))
+            .options(lazyload(User.roles))  # names and e-mails are shown, not roles
             .order_by(counts.c.n.desc(), User.name)
             .limit(limit)
         )
@@ -97,29 +116,30 @@ def _like(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-def call_proposals_query(filters: ProposalFilters) -> Select:
-    query = select(Proposal).join(Call, Call.id == Proposal.call_id)
+def _conditions(filters: ProposalFilters) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filtered proposal list (on `Proposal` alone: no join needed)."""
+    out: list[ColumnElement[bool]] = []
     if filters.call_id is not None:
-        query = query.where(Proposal.call_id == filters.call_id)
+        out.append(Proposal.call_id == filters.call_id)
     if filters.member_id is not None:
-        query = query.where(
+        out.append(
             exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.user_id == filters.member_id)
         )
     if not filters.include_drafts:
-        query = query.where(Proposal.status != ProposalStatus.DRAFT)
+        out.append(Proposal.status != ProposalStatus.DRAFT)
     if filters.status:
-        query = query.where(Proposal.status == filters.status)
+        out.append(Proposal.status == filters.status)
     if filters.route:
-        query = query.where(Call.route == filters.route)
+        out.append(Proposal.call_id.in_(select(Call.id).where(Call.route == filters.route)))
     if filters.instrument_id:
-        query = query.where(
+        out.append(
             exists().where(
                 BeamtimeRequest.proposal_id == Proposal.id, BeamtimeRequest.instrument_id == filters.instrument_id
             )
         )
     if filters.country:
         # a proposal "is from" every country on its team's snapshot
-        query = query.where(
+        out.append(
             exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.country_code == filters.country)
         )
     if filters.text.strip():
@@ -130,21 +150,220 @@ def call_proposals_query(filters: ProposalFilters) -> Select:
             .where(ProposalMember.proposal_id == Proposal.id, ProposalMember.role == MemberRole.PI)
             .scalar_subquery()
         )
-        query = query.where(
+        out.append(
             or_(
                 func.lower(Proposal.title).like(pattern, escape="\\"),
                 func.lower(func.coalesce(Proposal.reference, "")).like(pattern, escape="\\"),
                 func.lower(func.coalesce(pi_name, "")).like(pattern, escape="\\"),
             )
         )
-    return query.options(
-        selectinload(Proposal.members).joinedload(ProposalMember.user),
-        selectinload(Proposal.requests).joinedload(BeamtimeRequest.instrument),
-    ).order_by(Proposal.reference.is_(None), Proposal.reference, Proposal.id)
+    return out
+
+
+_LIST_ORDER = (Proposal.reference.is_(None), Proposal.reference, Proposal.id)
+
+
+def call_proposals_query(filters: ProposalFilters) -> Select:
+    """Proposal entities with their teams and requests (the API's list and the exports)."""
+    return (
+        select(Proposal)
+        .where(*_conditions(filters))
+        .options(
+            selectinload(Proposal.members).joinedload(ProposalMember.user),
+            selectinload(Proposal.requests).joinedload(BeamtimeRequest.instrument),
+        )
+        .order_by(*_LIST_ORDER)
+    )
 
 
 def list_call_proposals(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -> Page[Proposal]:
     return paginate(call_proposals_query(filters), page, per_page)
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRow:
+    """One line of the staff list, ready to print: no entity behind it, nothing left to load."""
+
+    id: int
+    reference: str | None
+    title: str
+    status: ProposalStatus
+    pi_name: str | None
+    pi_institution: str | None
+    countries: str  # the team's snapshot countries, sorted, space-separated
+    instruments: str  # "ID01 (9), ID03 (3)", in the order of the requests
+    shifts: int  # all requests, shifts × cycles
+
+
+#: made once: building an alias adapts every column, which costs more than the page's SQL
+_PI = aliased(ProposalMember, name="pi")
+_PI_USER = aliased(User, name="pi_user")
+
+
+def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -> Page[ProposalRow]:
+    """A page of the staff list in two statements whatever its size: the page's rows (PI
+    joined, the total by a window count), then the page's requests and team countries."""
+    page = max(1, page)
+    pi, pi_user = _PI, _PI_USER
+    conditions = _conditions(filters)
+    # the page's proposals first (the total by a window count over the filtered proposals
+    # alone), then the PI of those rows only: joined over the whole call, the PI would cost
+    # one lookup per proposal of the call
+    page_of = (
+        select(
+            Proposal.id,
+            Proposal.reference,
+            Proposal.title,
+            Proposal.status,
+            func.count().over().label("total"),
+        )
+        .where(*conditions)
+        .order_by(*_LIST_ORDER)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery("page_of")
+    )
+    rows = db.session.execute(
+        select(page_of, pi_user.name, pi.institution_name)
+        .outerjoin(pi, and_(pi.proposal_id == page_of.c.id, pi.role == MemberRole.PI))
+        .outerjoin(pi_user, pi_user.id == pi.user_id)
+        .order_by(page_of.c.reference.is_(None), page_of.c.reference, page_of.c.id)
+    ).all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last page (or nothing at all): the window has no row to say it
+        total = db.session.scalar(select(func.count()).select_from(Proposal).where(*conditions)) or 0
+        return Page([], total, page, per_page)
+    ids = [row.id for row in rows]
+    requests: dict[int, list[tuple[int, str]]] = {}
+    shifts: dict[int, int] = {}
+    countries: dict[int, list[str]] = {}
+    parts = (
+        select(
+            BeamtimeRequest.proposal_id,
+            Instrument.code,
+            BeamtimeRequest.shifts,
+            BeamtimeRequest.cycles,
+            BeamtimeRequest.id,
+        )
+        .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
+        .where(BeamtimeRequest.proposal_id.in_(ids))
+        .union_all(
+            select(ProposalMember.proposal_id, ProposalMember.country_code, *[cast(null(), Integer)] * 3)
+            .where(ProposalMember.proposal_id.in_(ids), ProposalMember.country_code.is_not(None))
+            .distinct()
+        )
+    )
+    for proposal_id, code, n, cycles, request_id in db.session.execute(parts).all():
+        if request_id is None:
+            countries.setdefault(proposal_id, []).append(code)
+        else:
+            requests.setdefault(proposal_id, []).append((request_id, f"{code} ({n})"))
+            shifts[proposal_id] = shifts.get(proposal_id, 0) + n * cycles
+    items = [
+        ProposalRow(
+            id=row.id,
+            reference=row.reference,
+            title=row.title,
+            status=row.status,
+            pi_name=row.name,
+            pi_institution=row.institution_name,
+            countries=" ".join(sorted(countries.get(row.id, ()))),
+            instruments=", ".join(text for _id, text in sorted(requests.get(row.id, []))),
+            shifts=shifts.get(row.id, 0),
+        )
+        for row in rows
+    ]
+    return Page(items, total, page, per_page)
+
+
+def proposal_for_page(proposal_id: int) -> Proposal | None:
+    """The proposal for its page: with its call and cycle (one statement) and its team with the
+    people (one more), what the permission checks and the team list read. The call's offered
+    instruments are left out (only the editor's request form needs them) and so are the team's
+    people's roles. The other parts are read as rows by `proposal_parts`."""
+    return db.session.scalar(
+        select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .options(
+            joinedload(Proposal.call).lazyload(Call.instruments),
+            selectinload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalParts:
+    """What the proposal page lists, as plain rows (attribute access by the names below), one
+    statement each whatever their number: no entity, nothing left to load while rendering."""
+
+    requests: list  # id, code, shifts, cycles, justification, mode
+    samples: list  # id, name, formula, form, quantity, hazards, biological_risk_group
+    dates: list  # id, kind, starts_on, ends_on, note
+    links: list  # reference, title
+    invitations: list  # id, email, expires_at: the pending ones only
+
+
+def proposal_parts(proposal_id: int, now: datetime) -> ProposalParts:
+    def rows(query: Select) -> list:
+        return list(db.session.execute(query).all())
+
+    return ProposalParts(
+        requests=rows(
+            select(
+                BeamtimeRequest.id,
+                Instrument.code,
+                BeamtimeRequest.shifts,
+                BeamtimeRequest.cycles,
+                BeamtimeRequest.justification,
+                OperatingMode.name.label("mode"),
+            )
+            .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
+            .outerjoin(OperatingMode, OperatingMode.id == BeamtimeRequest.operating_mode_id)
+            .where(BeamtimeRequest.proposal_id == proposal_id)
+            .order_by(BeamtimeRequest.id)
+        ),
+        samples=rows(
+            select(
+                Sample.id,
+                Sample.name,
+                Sample.formula,
+                Sample.form,
+                Sample.quantity,
+                Sample.hazards,
+                Sample.biological_risk_group,
+            )
+            .where(Sample.proposal_id == proposal_id)
+            .order_by(Sample.id)
+        ),
+        dates=rows(
+            select(
+                DateConstraint.id,
+                DateConstraint.kind,
+                DateConstraint.starts_on,
+                DateConstraint.ends_on,
+                DateConstraint.note,
+            )
+            .where(DateConstraint.proposal_id == proposal_id)
+            .order_by(DateConstraint.kind, DateConstraint.starts_on)
+        ),
+        links=rows(
+            select(Proposal.reference, Proposal.title)
+            .join(ProposalLink, ProposalLink.earlier_id == Proposal.id)
+            .where(ProposalLink.proposal_id == proposal_id)
+            .order_by(ProposalLink.earlier_id)
+        ),
+        invitations=rows(
+            select(Invitation.id, Invitation.email, Invitation.expires_at)
+            .where(
+                Invitation.proposal_id == proposal_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.id)
+        ),
+    )
 
 
 EXPORT_COLUMNS = (
@@ -218,14 +437,20 @@ def offered_instruments(call_id: int) -> list[CallInstrument]:
 __all__ = [
     "EXPORT_COLUMNS",
     "ProposalFilters",
+    "ProposalParts",
+    "ProposalRow",
     "call_proposals_query",
     "count_by_status",
     "count_submitted_by_call",
     "export_rows",
+    "list_call_proposal_rows",
     "list_call_proposals",
     "list_calls",
     "list_my_proposals",
     "list_open_calls",
     "offered_instruments",
+    "open_call_choices",
     "previous_collaborators",
+    "proposal_for_page",
+    "proposal_parts",
 ]

@@ -25,7 +25,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.core.db import utcnow
-from app.core.errors import Conflict, DomainError, InvalidState, PermissionDenied, ValidationFailed
+from app.core.errors import Conflict, DomainError, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from app.core.permissions import require
 from app.extensions import login_manager
 from app.facility import queries as facility_queries
@@ -191,46 +191,63 @@ def _request_form(proposal, formdata=None) -> RequestForm:
 
 
 def _render_editor(proposal, status: int = 200, **forms):
+    """The proposal page. What only the editor shows (forms, completeness, suggestions) is
+    built only when the person may edit; the clone form only for the team."""
     now = utcnow()
-    text_form = forms.get("text_form") or ProposalTextForm(
-        formdata=None,
-        data={
-            "title": proposal.title,
-            "abstract": proposal.abstract,
-            "subject_area": proposal.subject_area.value if proposal.subject_area else "",
-        },
-    )
-    other_calls = [c for c in queries.list_open_calls(now) if c.id != proposal.call_id]
-    clone_form = CloneForm(formdata=None)
-    clone_form.call_id.choices = [(c.id, c.title) for c in other_calls]
+    editable = proposal.is_editable(now) and permissions.can_edit_proposal(current_user, proposal)
+    is_pi = permissions.is_proposal_pi(current_user, proposal)
+    editor: dict = {}
+    if editable:
+        editor = {
+            "text_form": forms.get("text_form")
+            or ProposalTextForm(
+                formdata=None,
+                data={
+                    "title": proposal.title,
+                    "abstract": proposal.abstract,
+                    "subject_area": proposal.subject_area.value if proposal.subject_area else "",
+                },
+            ),
+            "problems": problem_texts([p.as_dict() for p in services.problems_of(proposal)]),
+            "upload_form": forms.get("upload_form") or UploadForm(formdata=None),
+            "request_form": forms.get("request_form") or _request_form(proposal),
+            "sample_form": forms.get("sample_form") or SampleFormFields(formdata=None, prefix="smp"),
+            "date_form": forms.get("date_form") or DateForm(formdata=None, prefix="dt"),
+            "invite_form": forms.get("invite_form") or InviteForm(formdata=None, prefix="inv"),
+            "link_form": forms.get("link_form") or LinkForm(formdata=None, prefix="lnk"),
+            "suggestions": queries.previous_collaborators(current_user.id, limit=10)
+            if is_pi and forms.get("with_suggestions", True)
+            else [],
+        }
+    clone_form = None
+    if permissions.is_team_member(current_user, proposal):
+        other_calls = [(i, title) for i, title in queries.open_call_choices(now) if i != proposal.call_id]
+        if other_calls:
+            clone_form = CloneForm(formdata=None)
+            clone_form.call_id.choices = other_calls
     return render_template(
         "proposals/edit.html",
         proposal=proposal,
-        editable=proposal.is_editable(now) and permissions.can_edit_proposal(current_user, proposal),
-        is_pi=permissions.is_proposal_pi(current_user, proposal),
-        problems=problem_texts([p.as_dict() for p in services.problems_of(proposal)]),
-        text_form=text_form,
-        upload_form=forms.get("upload_form") or UploadForm(formdata=None),
-        request_form=forms.get("request_form") or _request_form(proposal),
-        sample_form=forms.get("sample_form") or SampleFormFields(formdata=None, prefix="smp"),
-        date_form=forms.get("date_form") or DateForm(formdata=None, prefix="dt"),
-        invite_form=forms.get("invite_form") or InviteForm(formdata=None, prefix="inv"),
-        link_form=forms.get("link_form") or LinkForm(formdata=None, prefix="lnk"),
+        parts=queries.proposal_parts(proposal.id, now),
+        editable=editable,
+        is_pi=is_pi,
         clone_form=clone_form,
         confirm=ConfirmForm(),
         submit_problems=forms.get("submit_problems"),
-        suggestions=queries.previous_collaborators(current_user.id, limit=10)
-        if forms.get("with_suggestions", True)
-        else [],
         now=now,
         labels={"hazard": HAZARD_LABELS, "form": FORM_LABELS, "date": DATE_KIND_LABELS, "subject": SUBJECT_LABELS},
+        **editor,
     ), status
 
 
 @bp.get("/proposals/<int:proposal_id>")
 @login_required
 def edit(proposal_id: int):
-    proposal = services.get_visible_proposal(proposal_id, current_user)
+    # the same rule and the same answer as services.get_visible_proposal, on the proposal
+    # loaded with everything the page shows (queries.proposal_for_page)
+    proposal = queries.proposal_for_page(proposal_id)
+    if proposal is None or not permissions.can_view_proposal(current_user, proposal):
+        raise NotFound("proposal_not_found")
     return _render_editor(proposal)
 
 
@@ -520,7 +537,7 @@ def withdraw(proposal_id: int):
 def clone(proposal_id: int):
     require(permissions.is_team_member, current_user, services.get_visible_proposal(proposal_id, current_user))
     form = CloneForm()
-    form.call_id.choices = [(c.id, c.title) for c in queries.list_open_calls()]
+    form.call_id.choices = queries.open_call_choices()
     if not form.validate_on_submit():
         flash(_("Choose an open call."), "warning")
         return redirect(url_for(".edit", proposal_id=proposal_id))
@@ -618,7 +635,7 @@ def call_proposals(call_id: int):
     call = services.get_call(call_id)
     filters = _filters(call_id)
     per_page = min(max(request.args.get("per_page", 50, type=int), 10), 200)
-    page = queries.list_call_proposals(filters, page=request.args.get("page", 1, type=int), per_page=per_page)
+    page = queries.list_call_proposal_rows(filters, page=request.args.get("page", 1, type=int), per_page=per_page)
     return render_template(
         "proposals/call_proposals.html",
         call=call,
@@ -626,6 +643,8 @@ def call_proposals(call_id: int):
         filters=filters,
         statuses=list(ProposalStatus),
         routes=list(AccessRoute),
+        # translated once per page, not once per row
+        status_labels={s.value: str(label) for s, label in STATUS_LABELS.items()},
         counts=queries.count_by_status(call_id),
         args={k: v for k, v in request.args.items() if k != "page"},
     )

@@ -1,0 +1,191 @@
+"""How many statements the proposal page and the staff list run (issue 4, B2/B3): a fixed
+number, whatever the size of the team, of the requests or of the page, and no lazy load of
+the proposal's parts while the template renders. Counted with SQLAlchemy event listeners;
+not timed (the timing is bench/proposals.py)."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.accounts.models import Role
+from app.core.db import utcnow
+from app.extensions import db
+from app.proposals.models import (
+    BeamtimeRequest,
+    Call,
+    DateConstraint,
+    DateKind,
+    Hazard,
+    ProposalLink,
+    Sample,
+    SampleForm,
+)
+from app.proposals.status import ProposalStatus
+from tests.factories import login, make_user
+from tests.factories_proposals import make_call, make_instrument, make_person, make_proposal
+
+#: the PI's page of a proposal: log-in (person, roles), the proposal with its call and cycle,
+#: its six parts (team, requests, samples, dates, links, invitations), the open calls (clone
+#: form), the released decision (reviews' notice), the facility's zone and name (layout)
+PROPOSAL_PAGE_LIMIT = 16
+#: the staff list: log-in, the call with its offered instruments, the page's rows, their
+#: requests and countries, the counts by status, the facility (layout)
+STAFF_LIST_LIMIT = 12
+
+
+class Seen:
+    """What the listeners saw during one request."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+        self.lazy_loads: list[str] = []
+
+
+class Watch:
+    def __init__(self, app):
+        with app.app_context():
+            self.engine = db.engine
+        self.seen = Seen()
+
+    def _statement(self, conn, cursor, statement, *args):
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):  # the tests' own transaction
+            self.seen.statements.append(statement)
+
+    def _orm(self, state):
+        # set only for a lazy load (not for the selectin/joined loads the query asked for)
+        if state.lazy_loaded_from is not None:
+            self.seen.lazy_loads.append(f"{state.lazy_loaded_from.class_.__name__}: {state.statement}")
+
+    def __call__(self, fn):
+        self.seen = Seen()
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(Session, "do_orm_execute", self._orm)
+        try:
+            response = fn()
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._statement)
+            event.remove(Session, "do_orm_execute", self._orm)
+        assert response.status_code == 200, response.data[:500]
+        return self.seen
+
+
+class Saved:
+    def __init__(self, user):
+        self.id, self.email = user.id, user.email
+
+
+@pytest.fixture
+def watch(app):
+    return Watch(app)
+
+
+def _closed_call(n_instruments: int = 3) -> Call:
+    return make_call(
+        opens_at=datetime(2026, 1, 1, tzinfo=UTC),
+        closes_at=datetime(2026, 2, 1, tzinfo=UTC),
+        instruments=[make_instrument() for _ in range(n_instruments)],
+    )
+
+
+def _submitted(call: Call, *, team: int, requests: int, samples: int, dates: int, links: list) -> tuple[int, Saved]:
+    proposal = make_proposal(call=call, co_proposers=tuple(make_person(country_code="DE") for _ in range(team - 1)))
+    for offer in call.instruments[1:requests]:
+        proposal.requests.append(BeamtimeRequest(instrument=offer.instrument, shifts=3, justification="More."))
+    for k in range(samples - 1):
+        proposal.samples.append(Sample(name=f"S{k}", form=SampleForm.POWDER, hazards=[Hazard.TOXIC]))
+    for k in range(dates):
+        day = date(2027, 2, 1) + timedelta(days=10 * k)
+        proposal.dates.append(DateConstraint(kind=DateKind.UNACCEPTABLE, starts_on=day, ends_on=day))
+    for earlier in links:
+        proposal.links.append(ProposalLink(earlier_id=earlier))
+    proposal.status = ProposalStatus.SUBMITTED
+    proposal.reference = f"T-{proposal.id:04d}"
+    db.session.commit()
+    return proposal.id, Saved(proposal.pi.user)
+
+
+def test_the_proposal_page_runs_the_same_few_statements_for_a_small_and_a_big_proposal(client, ctx, watch):
+    with ctx():
+        call = _closed_call()
+        small_id, small_pi = _submitted(call, team=1, requests=1, samples=1, dates=0, links=[])
+        earlier = [make_proposal(call=call).id for _ in range(2)]
+        big_id, big_pi = _submitted(call, team=6, requests=3, samples=4, dates=3, links=earlier)
+    login(client, small_pi)
+    client.get(f"/proposals/{small_id}")  # warm up: settings, translations
+    small = watch(lambda: client.get(f"/proposals/{small_id}"))
+    client.post("/logout")
+    login(client, big_pi)
+    client.get(f"/proposals/{big_id}")
+    big = watch(lambda: client.get(f"/proposals/{big_id}"))
+    assert len(big.statements) == len(small.statements) <= PROPOSAL_PAGE_LIMIT, big.statements
+    assert big.lazy_loads == [] and small.lazy_loads == []
+
+
+def test_staff_see_the_proposal_page_without_lazy_loads(client, ctx, watch):
+    with ctx():
+        call = _closed_call()
+        proposal_id, _pi = _submitted(call, team=4, requests=2, samples=2, dates=2, links=[])
+        staff = Saved(make_user(roles=[Role.USER_OFFICE]))
+    login(client, staff)
+    client.get(f"/proposals/{proposal_id}")
+    seen = watch(lambda: client.get(f"/proposals/{proposal_id}"))
+    assert seen.lazy_loads == [] and len(seen.statements) <= PROPOSAL_PAGE_LIMIT
+
+
+def test_the_editor_runs_a_few_more_statements_the_same_for_any_team(client, ctx, watch):
+    """Editing needs the call's offered instruments (the request form), the completeness check
+    and the PI's suggestions: a few more statements, the same for one member as for six."""
+    counts = []
+    for team in (1, 6):
+        with ctx():
+            now = utcnow()
+            call = make_call(opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=5))
+            proposal = make_proposal(
+                call=call, co_proposers=tuple(make_person(country_code="IT") for _ in range(team - 1))
+            )
+            proposal_id, pi = proposal.id, Saved(proposal.pi.user)
+        login(client, pi)
+        assert b"hx-post" in client.get(f"/proposals/{proposal_id}").data  # the editor
+        url = f"/proposals/{proposal_id}"
+        seen = watch(lambda url=url: client.get(url))
+        client.post("/logout")
+        # the completeness check (services.problems_of) reads the entities: one load each
+        assert len(seen.lazy_loads) <= 3, seen.lazy_loads
+        counts.append(len(seen.statements))
+    assert counts[0] == counts[1] <= PROPOSAL_PAGE_LIMIT + 4
+
+
+def _call_with(ctx, n: int) -> int:
+    with ctx():
+        call = _closed_call()
+        for i in range(n):
+            proposal = make_proposal(
+                call=call, co_proposers=(make_person(country_code="DE"), make_person(country_code="JP"))
+            )
+            proposal.requests.append(BeamtimeRequest(instrument=call.instruments[1].instrument, shifts=4))
+            proposal.status = ProposalStatus.SUBMITTED
+            proposal.reference = f"L{call.id}-{i + 1:04d}"
+        db.session.commit()
+        return call.id
+
+
+def test_the_staff_list_runs_the_same_statements_for_10_and_for_50_rows(client, ctx, watch):
+    small = _call_with(ctx, 10)
+    large = _call_with(ctx, 50)
+    with ctx():
+        staff = Saved(make_user(roles=[Role.USER_OFFICE]))
+    login(client, staff)
+    client.get(f"/staff/calls/{small}/proposals")
+    few = watch(lambda: client.get(f"/staff/calls/{small}/proposals?per_page=10"))
+    many = watch(lambda: client.get(f"/staff/calls/{large}/proposals?per_page=50"))
+    page = client.get(f"/staff/calls/{large}/proposals?per_page=50")
+    assert page.data.count(b"<tr>") == 51  # 50 rows and the header
+    assert b"DE FR JP" in page.data and b" (6), " in page.data and b" (4)" in page.data and b"50 proposals" in page.data
+    assert len(many.statements) == len(few.statements) <= STAFF_LIST_LIMIT, many.statements
+    assert many.lazy_loads == [] and few.lazy_loads == []
+    # a filtered page and a page past the end cost no more
+    filtered = watch(lambda: client.get(f"/staff/calls/{large}/proposals?per_page=50&country=JP&q=L"))
+    past = watch(lambda: client.get(f"/staff/calls/{large}/proposals?per_page=50&page=9"))
+    assert len(filtered.statements) <= len(many.statements) and len(past.statements) <= len(many.statements)
