@@ -107,7 +107,5 @@ class CalendarFeed(db.Model):
     instrument: Mapped[Instrument | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint(
-            "(kind = 'instrument') = (instrument_id IS NOT NULL)", name="instrument_iff_instrument_feed"
-        ),
+        CheckConstraint("(kind = 'instrument') = (instrument_id IS NOT NULL)", name="instrument_iff_instrument_feed"),
     )

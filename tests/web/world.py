@@ -64,6 +64,10 @@ class World:
     award: Any = None
     decision: Any = None
     # --- scheduling ---
+    experiment: Any = None
+    feed: Any = None
+    feed_secret: str = ""
+    user_feed_secret: str = ""
     # --- visits ---
 
     def user(self, persona: str) -> Any:
@@ -81,6 +85,7 @@ def build_world(app) -> World:
     from tests.factories_facility import add_facility_objects
     from tests.factories_proposals import add_proposal_objects
     from tests.factories_reviews import add_review_objects
+    from tests.factories_scheduling import add_schedule_objects
 
     world = World()
     with app.app_context():
@@ -113,6 +118,7 @@ def build_world(app) -> World:
         # --- reviews ---
         add_review_objects(world, owner=owner, actor=staff)
         # --- scheduling ---
+        add_schedule_objects(world, owner=owner, actor=staff)
         # --- visits ---
 
         # A token used within the last minute is not touched again (accounts.user_for_token), so
