@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -135,7 +135,9 @@ class Range:
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
+    """The instant `day` begins in `tz`, in UTC (arithmetic on one zone's aware datetimes
+    ignores daylight-saving changes; on UTC ones it does not)."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
 def view_range(view: str, day: date, tz: ZoneInfo, *, cycle: Cycle | None = None) -> Range:
