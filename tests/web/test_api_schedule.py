@@ -320,3 +320,11 @@ def test_bad_feed_input_is_shown_next_to_the_field(client, w):
 
 def test_unknown_feed_secret_is_404(client, w):
     assert client.get("/scheduling/ical/bcal_nothing.ics").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "2027-02-30", ""])
+def test_odd_dates_in_the_timeline_fall_back_to_today(client, w, value):
+    login(client, w["people"]["user"])
+    for view in ("week", "month", "cycle"):
+        assert client.get(f"/scheduling/instruments/ID23/timeline?view={view}&date={value}").status_code == 200
+        assert client.get(f"/scheduling/overview?view={view}&date={value}").status_code == 200

@@ -130,6 +130,8 @@ def _range_args() -> tuple[str, date | None, str | None]:
             day = date.fromisoformat(raw)
         except ValueError:
             day = None
+        if day is not None and not 1900 <= day.year <= 2200:
+            day = None  # a week or a month around year 1 or 9999 cannot be computed
     return view, day, request.args.get("cycle") or None
 
 
