@@ -215,8 +215,8 @@ def make_experiment(
 
 def add_schedule_objects(world, *, owner, actor) -> None:
     """Give the permission-matrix World the scheduling objects its rows name:
-    `world.experiment` — a published session of `world.award` (PI: `owner`) on `world.instrument`
-    running now (an hour either side), so `current` answers 200; `world.feed` with
+    `world.experiment` — a published session of an award of `owner` (cycle 2092-I) on
+    `world.instrument` running now (an hour either side), so `current` answers 200; `world.feed` with
     `world.feed_secret` — `owner`'s feed of `world.instrument`; `world.user_feed_secret` —
     `owner`'s feed of their own experiments."""
     from datetime import timedelta
@@ -225,7 +225,11 @@ def add_schedule_objects(world, *, owner, actor) -> None:
     from app.scheduling import feeds
 
     now = utcnow()
-    award = db.session.get(Award, world.award.id)
+    # an award of its own (cycle 2092-I), so that the reviews rows that re-run the allocation of
+    # `world.review_call` (whose awards they replace) find no session hanging on `world.award`
+    cycle = fp.make_cycle(name="2092-I", starts_on=date(2092, 3, 1), ends_on=date(2092, 7, 31))
+    call = fp.make_call(cycle=cycle, instruments=[world.instrument])
+    award = make_award(call=call, instrument=world.instrument, shifts=3, pi=owner, number=1)
     world.experiment = make_experiment(award, now - timedelta(hours=1), now + timedelta(hours=1))
     world.feed, world.feed_secret = feeds.create_feed("instrument", instrument_id=world.instrument.id, actor=owner)
     _user_feed, world.user_feed_secret = feeds.create_feed("user", actor=owner)
