@@ -270,11 +270,8 @@ def _spans(start: datetime, end: datetime) -> tuple[list[Span], list[Span]]:
     periods = db.session.scalars(
         select(ModePeriod).where(ModePeriod.starts_at < end, ModePeriod.ends_at > start).order_by(ModePeriod.starts_at)
     )
-    modes = []
-    mode_index: dict[int, int] = {}
-    for p in periods:
-        i = mode_index.setdefault(p.mode_id, len(mode_index))
-        modes.append(Span(p.starts_at, p.ends_at, p.mode.name, f"mode-{i % 6}"))
+    # a mode keeps its colour in every view and period (by its id, not by order of appearance)
+    modes = [Span(p.starts_at, p.ends_at, p.mode.name, f"mode-{p.mode_id % 6}") for p in periods]
     downtimes = [
         Span(d.starts_at, d.ends_at, d.title or d.kind.value, d.kind.value.replace("_", "-"))
         for d in db.session.scalars(
