@@ -175,3 +175,62 @@ def make_small_cycle() -> dict:
         "draft": draft,
         "contact": contact,
     }
+
+
+# --- calendars, feeds, the schedule API ---------------------------------------------------
+
+
+def make_experiment(
+    award: Award,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    status: BookingStatus = BookingStatus.PUBLISHED,
+    local_contact=None,
+    sequence: int = 0,
+    published_at: datetime | None = RELEASED,
+) -> Experiment:
+    """A session of `award` on its instrument over [starts_at, ends_at), `published` by default
+    (`published_at` is left empty for a planned one)."""
+    booking = add_booking(
+        award.instrument,
+        award.proposal.call.cycle,
+        starts_at,
+        ends_at,
+        kind=BookingKind.EXPERIMENT,
+        status=status,
+        title=award.proposal.reference or "",
+    )
+    experiment = Experiment(
+        booking_id=booking.id,
+        award_id=award.id,
+        local_contact_id=local_contact.id if local_contact else award.local_contact_id,
+        sequence=sequence,
+        published_at=None if status == BookingStatus.PLANNED else published_at,
+    )
+    db.session.add(experiment)
+    db.session.commit()
+    return experiment
+
+
+def add_schedule_objects(world, *, owner, actor) -> None:
+    """Give the permission-matrix World the scheduling objects its rows name:
+    `world.running_experiment` — a published session of an award of `owner` (cycle 2092-I) on
+    `world.instrument` running now (an hour either side), so `current` answers 200; `world.feed` with
+    `world.feed_secret` — `owner`'s feed of `world.instrument`; `world.user_feed_secret` —
+    `owner`'s feed of their own experiments."""
+    from datetime import timedelta
+
+    from app.core.db import utcnow
+    from app.scheduling import feeds
+
+    now = utcnow()
+    # an award of its own (cycle 2092-I), so that the reviews rows that re-run the allocation of
+    # `world.review_call` (whose awards they replace) find no session hanging on `world.award`
+    cycle = fp.make_cycle(name="2092-I", starts_on=date(2092, 3, 1), ends_on=date(2092, 7, 31))
+    call = fp.make_call(cycle=cycle, instruments=[world.instrument])
+    award = make_award(call=call, instrument=world.instrument, shifts=3, pi=owner, number=1)
+    world.running_experiment = make_experiment(award, now - timedelta(hours=1), now + timedelta(hours=1))
+    world.feed, world.feed_secret = feeds.create_feed("instrument", instrument_id=world.instrument.id, actor=owner)
+    _user_feed, world.user_feed_secret = feeds.create_feed("user", actor=owner)
+    db.session.commit()

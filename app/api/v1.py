@@ -13,6 +13,7 @@ from app.api.facility import BLUEPRINTS as FACILITY_BLUEPRINTS
 from app.api.proposals import BLUEPRINTS as PROPOSALS_BLUEPRINTS
 from app.api.publications import BLUEPRINTS as PUBLICATIONS_BLUEPRINTS
 from app.api.reviews import BLUEPRINTS as REVIEWS_BLUEPRINTS
+from app.api.schedule import BLUEPRINTS as SCHEDULE_BLUEPRINTS
 from app.api.schemas import ApiErrorSchema, CountryQuerySchema, CountrySchema, MeSchema
 from app.api.visits import BLUEPRINTS as VISITS_BLUEPRINTS
 
@@ -26,6 +27,7 @@ BLUEPRINTS = [
     *REVIEWS_BLUEPRINTS,
     *PUBLICATIONS_BLUEPRINTS,
     *VISITS_BLUEPRINTS,
+    *SCHEDULE_BLUEPRINTS,
 ]
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.core.db import str_enum, utcnow
 from app.extensions import db
-from app.facility.models import Booking
+from app.facility.models import Booking, Instrument
 from app.reviews.models import Award
 
 DEFAULT_MAX_SESSIONS = 1
@@ -73,3 +73,39 @@ class AwardSchedule(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (CheckConstraint("max_sessions >= 1", name="max_sessions_positive"),)
+
+
+class FeedKind(enum.StrEnum):
+    """What an iCal feed lists: one person's experiments, or one instrument's schedule."""
+
+    USER = "user"
+    INSTRUMENT = "instrument"
+
+
+class CalendarFeed(db.Model):
+    """A secret, revocable iCal feed URL (`/scheduling/ical/<secret>.ics`).
+
+    Only the SHA-256 of the secret is stored: the URL is shown once, when the feed is made (like
+    a personal access token); a lost URL is revoked and a new feed made. A revoked feed, or one
+    whose owner is no longer active, answers 404.
+    """
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[FeedKind] = mapped_column(str_enum(FeedKind))
+    instrument_id: Mapped[int | None] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"))
+    #: the first characters of the secret, to tell feeds apart on the page
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+    instrument: Mapped[Instrument | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("(kind = 'instrument') = (instrument_id IS NOT NULL)", name="instrument_iff_instrument_feed"),
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.accounts.permissions import is_director, is_staff
+from app.accounts.permissions import is_admin, is_director, is_staff
 from app.facility.permissions import is_instrument_scientist
 
 
@@ -40,3 +40,39 @@ def is_pi_of_award(actor: Any, award: Any) -> bool:
 def can_book_rapid_access(actor: Any, award: Any) -> bool:
     """The PI of a rapid-access award books its sessions in a rapid-access slot; staff on their behalf."""
     return is_pi_of_award(actor, award) or is_staff(actor)
+
+
+# --- calendars, feeds, the schedule API ----------------------------------------------------
+
+
+def _is_person(actor: Any) -> bool:
+    return actor is not None and getattr(actor, "is_authenticated", False) and getattr(actor, "id", None) is not None
+
+
+def can_view_calendars(actor: Any) -> bool:
+    """Timelines, the facility overview, running now, my experiments: every logged-in person
+    (what each of them sees is filtered by `can_view_planned` and the proprietary rule)."""
+    return _is_person(actor)
+
+
+def can_view_planned(actor: Any, instrument: Any) -> bool:
+    """Planned (draft) experiments of `instrument`: staff, directors, its instrument scientists."""
+    return (
+        is_staff(actor) or is_director(actor) or (instrument is not None and is_instrument_scientist(actor, instrument))
+    )
+
+
+def can_view_current(actor: Any, instrument: Any) -> bool:
+    """Who is on `instrument` now, team and ORCID ids (beamline and data-catalogue systems use
+    a token of one of these): staff, directors, its instrument scientists."""
+    return can_view_planned(actor, instrument)
+
+
+def can_manage_feeds(actor: Any) -> bool:
+    """Make and revoke one's own iCal feeds."""
+    return _is_person(actor)
+
+
+def can_revoke_feed(actor: Any, feed: Any) -> bool:
+    """The feed's owner, or an admin (e.g. a URL that leaked)."""
+    return _is_person(actor) and (feed.user_id == actor.id or is_admin(actor))

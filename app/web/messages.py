@@ -268,6 +268,13 @@ MESSAGES: dict[str, Any] = {
     ),
     "unplaced_objective_tradeoff": _l("A session would fit, but splitting the award further costs more than it gains."),
     "in_shutdown": _l("This falls in the shutdown %(title)s (%(starts)s to %(ends)s): nothing is booked then."),
+    # scheduling: calendars, iCal feeds, the schedule API
+    "feed_not_found": _l("No such calendar feed."),
+    "feed_already_revoked": _l("This calendar feed was already revoked."),
+    "feeds_limit": _l("You have %(maximum)s calendar feeds already: revoke one you no longer use first."),
+    "range_invalid": _l("The end must come after the start."),
+    "range_too_long": _l("Ask for at most %(days)s days at a time."),
+    "nothing_running": _l("Nothing is running on %(code)s now."),
     # --- visits ---
     "experiment_not_found": _l("That experiment does not exist, or you may not see it."),
     "visit_not_found": _l("That visit does not exist, or you may not see it."),

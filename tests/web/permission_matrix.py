@@ -593,4 +593,38 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("api_publications.instrument_publications", "GET"): Entry(
         LOGGED_IN, args=lambda w: {"code": w.instrument.code}, ok=frozenset({200})
     ),
+    # scheduling: calendars, iCal feeds (the World's feed and secrets belong to "user"), the schedule API
+    ("scheduling.instrument_timeline", "GET"): Entry(LOGGED_IN, args=lambda w: {"code": w.instrument.code}),
+    ("scheduling.overview", "GET"): Entry(LOGGED_IN),
+    ("scheduling.mine", "GET"): Entry(LOGGED_IN),
+    ("scheduling.running_now", "GET"): Entry(LOGGED_IN),
+    ("scheduling.feeds_page", "GET"): Entry(LOGGED_IN),
+    ("scheduling.feeds_create", "POST"): Entry(LOGGED_IN, data=lambda w: {"kind": "user"}, ok=frozenset({201})),
+    ("scheduling.feed_revoke", "POST"): Entry(
+        allow("user", "admin"), args=lambda w: {"feed_id": w.feed.id}, ok=frozenset({302}), once=True
+    ),
+    # the secret in the URL is the credential: calendar programs cannot log in
+    ("scheduling.ical_feed", "GET"): Entry(ANYONE, args=lambda w: {"secret": w.feed_secret}, ok=frozenset({200})),
+    ("api_schedule.instrument_schedule", "GET"): Entry(
+        LOGGED_IN,
+        args=lambda w: {"code": w.instrument.code, "start": "2090-03-01T00:00:00Z", "end": "2090-04-01T00:00:00Z"},
+        ok=frozenset({200}),
+    ),
+    ("api_schedule.instrument_current", "GET"): Entry(
+        allow(STAFF, "director", "instrument_scientist"),
+        args=lambda w: {"code": w.instrument.code},
+        ok=frozenset({200}),
+    ),
+    ("api_schedule.book_block", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"code": w.instrument.code},
+        data=lambda w: {"cycle": w.cycle.name, "kind": "maintenance", "day": "2090-05-11", "shift": 0, "length": 1},
+        ok=frozenset({201, 409}),
+    ),
+    ("api_schedule.book_session", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"award_id": w.award.id},
+        data=lambda w: {"day": "2091-03-10", "shift": 0, "length": 1},
+        ok=frozenset({409, 422}),
+    ),
 }

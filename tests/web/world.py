@@ -70,6 +70,11 @@ class World:
     visit_invitation_token: Any = None
     access_rule: Any = None
     course: Any = None
+    # --- scheduling calendars (tests/factories_scheduling.add_schedule_objects) ---
+    running_experiment: Any = None
+    feed: Any = None
+    feed_secret: str = ""
+    user_feed_secret: str = ""
     # --- visits ---
     # --- outcomes (tests/factories_outcomes.add_outcome_objects) ---
     ended_experiment: Any = None
@@ -90,6 +95,7 @@ def build_world(app) -> World:
     from tests.factories_facility import add_facility_objects
     from tests.factories_proposals import add_proposal_objects
     from tests.factories_reviews import add_review_objects
+    from tests.factories_scheduling import add_schedule_objects
 
     world = World()
     with app.app_context():
@@ -122,6 +128,7 @@ def build_world(app) -> World:
         # --- reviews ---
         add_review_objects(world, owner=owner, actor=staff)
         # --- scheduling ---
+        add_schedule_objects(world, owner=owner, actor=staff)
         # --- visits ---
         from tests.factories_visits import add_visit_objects
 

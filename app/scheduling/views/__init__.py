@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling", template_folder="../templates")
 
-from app.scheduling.views import booking  # noqa: E402,F401  (routes register on import)
+from app.scheduling.views import booking, calendars  # noqa: E402,F401  (routes register on import)
