@@ -62,8 +62,7 @@ def experiment_visits(experiment_id: int):
     now = utcnow()
     proposal = experiment.award.proposal
     visits = []
-    for v in queries.list_visits(experiment.booking_id):
-        items = queries.visit_checklist(v, now)
+    for v, items in queries.checklists(queries.list_visits(experiment.booking_id), now):
         visits.append(
             {
                 "id": v.id,

@@ -3,7 +3,7 @@ training, safety and the checklist of each visitor."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -269,37 +269,113 @@ def safety_done(safety: ExperimentSafety | None) -> bool:
 # --- the checklist --------------------------------------------------------------------------
 
 
-def visit_facts(visit: Visit, now: datetime, *, safety: ExperimentSafety | None = ...) -> checklist.VisitFacts:
+@dataclass
+class ChecklistContext:
+    """What every checklist of a list reads, loaded once: rules with their countries, required
+    courses, the settings, and the training records and safety rows of the visits listed."""
+
+    zone: ZoneInfo
+    rules: list[AccessRule]
+    group_codes: dict[int, frozenset[str]]
+    holidays: frozenset[date]
+    review_hazards: frozenset[str]
+    deadlines: checklist.Deadlines
+    courses: list[TrainingCourse]
+    best_expiry: dict[int, dict[int, date]] = field(default_factory=dict)  # user → course → expiry
+    safeties: dict[int, ExperimentSafety | None] = field(default_factory=dict)
+
+    def rules_for(self, country_code: str | None, citizenship: str | None) -> list[AccessRule]:
+        out = []
+        for rule in self.rules:
+            key = citizenship if rule.by_citizenship else country_code
+            if key and key in self.group_codes.get(rule.country_group_id, frozenset()):
+                out.append(rule)
+        return out
+
+    def training_missing(self, user_id: int, arrival: date) -> list[str]:
+        best = self.best_expiry.get(user_id, {})
+        return [c.name for c in self.courses if best.get(c.id) is None or best[c.id] < arrival]
+
+
+def checklist_context(visits: list[Visit]) -> ChecklistContext:
+    rules = list_access_rules()
+    group_ids = {r.country_group_id for r in rules}
+    codes: dict[int, set[str]] = {g: set() for g in group_ids}
+    if group_ids:
+        for group_id, code in db.session.execute(
+            select(CountryGroupMember.group_id, CountryGroupMember.country_code).where(
+                CountryGroupMember.group_id.in_(group_ids)
+            )
+        ):
+            codes[group_id].add(code)
+    ctx = ChecklistContext(
+        zone=facility_zone(),
+        rules=rules,
+        group_codes={g: frozenset(c) for g, c in codes.items()},
+        holidays=config.holidays(),
+        review_hazards=config.review_hazards(),
+        deadlines=config.deadlines(),
+        courses=[c for c in list_courses(active_only=True) if c.required_on_site],
+    )
+    user_ids = {v.user_id for v in visits if not v.is_remote}
+    if ctx.courses and user_ids:
+        for record in db.session.scalars(select(TrainingRecord).where(TrainingRecord.user_id.in_(user_ids))):
+            best = ctx.best_expiry.setdefault(record.user_id, {})
+            best[record.course_id] = max(best.get(record.course_id, record.expires_on), record.expires_on)
+    experiment_ids = {v.experiment_id for v in visits}
+    ctx.safeties = dict.fromkeys(experiment_ids)
+    if experiment_ids:
+        for safety in db.session.scalars(
+            select(ExperimentSafety).where(ExperimentSafety.experiment_id.in_(experiment_ids))
+        ):
+            ctx.safeties[safety.experiment_id] = safety
+    return ctx
+
+
+def visit_facts(visit: Visit, now: datetime, ctx: ChecklistContext | None = None) -> checklist.VisitFacts:
+    ctx = ctx or checklist_context([visit])
     experiment = visit.experiment
-    starts_on, _ends_on = experiment_days(experiment)
+    booking = experiment.booking
+    starts_on = booking.starts_at.astimezone(ctx.zone).date()
     arrival = visit.arrives_on or starts_on
-    if safety is ...:
-        safety = find_safety(experiment.booking_id)
-    requirement = access_requirement(visit.country_code, visit.citizenship, arrival)
-    access_needed = visit.access_status != AccessStatus.NOT_NEEDED or requirement.needs_approval
+    safety = ctx.safeties.get(visit.experiment_id)
+    rules = ctx.rules_for(visit.country_code, visit.citizenship)
+    latest = [
+        leadtime.latest_request_day(arrival, r.lead_days, working_days=r.working_days, holidays=ctx.holidays)
+        for r in rules
+        if r.lead_days > 0
+    ]
+    needs_approval = any(r.needs_approval for r in rules)
+    hazardous = safety is not None and bool(safety.hazards() & ctx.review_hazards)
     return checklist.VisitFacts(
-        today=today(now),
+        today=leadtime.local_day(now, ctx.zone),
         remote=visit.is_remote,
         status=visit.status.value,
         starts_on=starts_on,
         arrives_on=visit.arrives_on,
         registered=visit.registered_at is not None,
-        access_needed=access_needed,
+        access_needed=visit.access_status != AccessStatus.NOT_NEEDED or needs_approval,
         access_status=visit.access_status.value if visit.access_status != AccessStatus.NOT_NEEDED else "pending",
-        access_latest_day=requirement.latest_day,
+        access_latest_day=min(latest) if latest else None,
         access_late_days=visit.access_late_days,
-        training_missing=tuple(training_missing(visit.user_id, arrival)) if not visit.is_remote else (),
+        training_missing=tuple(ctx.training_missing(visit.user_id, arrival)) if not visit.is_remote else (),
         safety_confirmed=safety is not None and safety.confirmed_at is not None,
         safety_scientist_signed=safety is not None and safety.scientist_signed_at is not None,
-        safety_needs_reviewer=needs_safety_reviewer(safety),
+        safety_needs_reviewer=hazardous,
         safety_reviewer_signed=safety is not None and safety.reviewer_signed_at is not None,
         accommodation_wanted=visit.accommodation_wanted,
-        deadlines=config.deadlines(),
+        deadlines=ctx.deadlines,
     )
 
 
 def visit_checklist(visit: Visit, now: datetime) -> list[checklist.Item]:
     return checklist.build(visit_facts(visit, now))
+
+
+def checklists(visits: list[Visit], now: datetime) -> list[tuple[Visit, list[checklist.Item]]]:
+    """Each visit with its checklist, reading the shared rows once for the whole list."""
+    ctx = checklist_context(visits)
+    return [(v, checklist.build(visit_facts(v, now, ctx))) for v in visits]
 
 
 def is_open(visit: Visit) -> bool:

@@ -676,11 +676,11 @@ def send_visit_reminders(*, now: datetime | None = None) -> int:
     now = now or utcnow()
     thresholds = config.reminder_days()
     sent = 0
-    for visit in queries.list_visits_by_status(OPEN):
+    for visit, items in queries.checklists(queries.list_visits_by_status(OPEN), now):
         experiment = visit.experiment
         if experiment.booking.status not in OPEN_EXPERIMENT:
             continue
-        for item in queries.visit_checklist(visit, now):
+        for item in items:
             if item.state not in (checklist.ItemState.TODO, checklist.ItemState.OVERDUE) or item.days_left is None:
                 continue
             stage = _stage(item.days_left, thresholds)

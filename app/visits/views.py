@@ -136,7 +136,7 @@ def mine():
     visits = queries.list_my_visits(current_user.id)
     return render_template(
         "visits/mine.html",
-        visits=[(v, queries.visit_checklist(v, now)) for v in visits],
+        visits=queries.checklists(visits, now),
         experiments=queries.list_team_experiments(current_user.id),
     )
 
@@ -163,7 +163,7 @@ def _render_experiment(experiment, *, add_form=None, safety_form=None, status: i
         proposal=experiment.award.proposal,
         starts_on=starts_on,
         ends_on=ends_on,
-        visits=[(v, queries.visit_checklist(v, now)) for v in visits],
+        visits=queries.checklists(visits, now),
         invitations=queries.list_invitations(experiment.booking_id, now),
         add_form=_add_form(experiment, add_form),
         safety_form=safety_form,
@@ -485,7 +485,7 @@ def office():
     return render_template(
         "visits/queue.html",
         title=_("Visit requests"),
-        rows=[(v, queries.visit_checklist(v, now)) for v in queries.office_queue()],
+        rows=queries.checklists(queries.office_queue(), now),
         show_citizenship=False,
     )
 
@@ -498,7 +498,7 @@ def access_queue():
     return render_template(
         "visits/queue.html",
         title=_("Site access requests"),
-        rows=[(v, queries.visit_checklist(v, now)) for v in queries.access_queue()],
+        rows=queries.checklists(queries.access_queue(), now),
         show_citizenship=True,
         country_name=lambda code: countries.name(code, str(get_locale() or "en")) if code else "",
     )
