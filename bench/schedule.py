@@ -162,11 +162,12 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
     t = time.perf_counter()
     base = solve(problem, use_cpsat=False)
     greedy_wall = time.perf_counter() - t
-    walls, solutions = [], []
+    walls, cpus, solutions = [], [], []
     for _ in range(max(1, repeat)):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         solutions.append(solve(problem, effort=effort))
         walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
     sol = solutions[0]
     identical = all(s == sol for s in solutions[1:]) if len(solutions) > 1 else None
     demand = sum(a.shifts for a in problem.awards)
@@ -210,7 +211,10 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
             med,
             greedy_wall,
             len(walls),
-            f"info (about 10 s on M, 60 s on L){'' if identical is None else ', identical runs: ' + str(identical)}",
+            f"info (about 10 s on M, 60 s on L; CPU {statistics.median(cpus):.1f} s, "
+            f"deterministic {sum(g.deterministic_time for g in sol.groups):.2f} of limit "
+            f"{sum(g.deterministic_limit for g in sol.groups):.2f})"
+            f"{'' if identical is None else ', identical runs: ' + str(identical)}",
         )
     )
     # re-plan the busiest instrument with everything else pinned
@@ -219,11 +223,12 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
         key=lambda k: sum(a.shifts for a in problem.awards if a.instrument == k),
     )
     rp = replan_problem(problem, sol, busiest)
-    rwalls = []
+    rwalls, rcpus = [], []
     for _ in range(3):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         rsol = solve(rp, effort=1)
         rwalls.append(time.perf_counter() - t)
+        rcpus.append(time.process_time() - c)
     t = time.perf_counter()
     solve(rp, use_cpsat=False)
     rgreedy = time.perf_counter() - t
@@ -235,8 +240,8 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
             rmed,
             rgreedy,
             len(rwalls),
-            ("ok" if rmed <= 1.0 else "MISS") + f" (≤1 s; {len(rp.awards)} awards, obj/greedy "
-            f"{rsol.objective / max(1, rsol.greedy_objective):.4f})",
+            ("ok" if rmed <= 1.0 else "MISS") + f" (≤1 s; CPU {statistics.median(rcpus):.2f} s; {len(rp.awards)} "
+            f"awards, obj/greedy {rsol.objective / max(1, rsol.greedy_objective):.4f})",
         )
     )
     result = {
@@ -255,6 +260,11 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
         "bound": sol.bound,
         "gap": sol.gap,
         "walls": walls,
+        "cpu_seconds": cpus,
+        "deterministic_time": sum(g.deterministic_time for g in sol.groups),
+        "deterministic_limit": sum(g.deterministic_limit for g in sol.groups),
+        "replan_walls": rwalls,
+        "replan_cpu_seconds": rcpus,
         "greedy_wall": greedy_wall,
         "identical_runs": identical,
         "unplaced_reasons": _count(u.reason for u in sol.unplaced),

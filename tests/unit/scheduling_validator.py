@@ -20,6 +20,9 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
     def weekday(i: int) -> int:
         return problem.weekdays[i] if problem.weekdays else (i // spd) % 7
 
+    def start_position(i: int) -> int:
+        return problem.positions[i] if problem.positions else i % spd
+
     per_award: dict[str, list] = {}
     for s in solution.sessions:
         a = awards.get(s.award)
@@ -42,7 +45,7 @@ def violations(problem: Problem, solution: Solution) -> list[str]:
             out.append(f"{s}: in the team's unacceptable shifts")
         if a.mode is not None and any(not problem.modes or problem.modes[i] != a.mode for i in shifts):
             out.append(f"{s}: a shift not in mode {a.mode}")
-        if inst.start_shifts is not None and s.start % spd not in inst.start_shifts:
+        if inst.start_shifts is not None and start_position(s.start) not in inst.start_shifts:
             out.append(f"{s}: start shift not allowed")
         if inst.weekdays is not None and weekday(s.start) not in inst.weekdays:
             out.append(f"{s}: start weekday not allowed")
@@ -129,6 +132,9 @@ def optimum(problem: Problem) -> int:
     def weekday(i: int) -> int:
         return problem.weekdays[i] if problem.weekdays else (i // spd) % 7
 
+    def start_position(i: int) -> int:
+        return problem.positions[i] if problem.positions else i % spd
+
     pins = [
         (p.instrument, p.start, p.start + p.length, {x for x in (p.pi, p.local_contact) if x is not None})
         for p in problem.pins
@@ -150,7 +156,7 @@ def optimum(problem: Problem) -> int:
         minimum = min(max(a.min_session, inst.min_session), a.shifts)
         single = []
         for start in range(problem.horizon):
-            if inst.start_shifts is not None and start % spd not in inst.start_shifts:
+            if inst.start_shifts is not None and start_position(start) not in inst.start_shifts:
                 continue
             if inst.weekdays is not None and weekday(start) not in inst.weekdays:
                 continue

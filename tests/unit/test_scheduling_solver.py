@@ -198,6 +198,27 @@ def test_start_shifts_and_weekdays_are_respected():
     assert [(s.start, s.length) for s in sol.sessions] == [(6, 3)]
 
 
+def test_a_daylight_saving_gap_that_drops_a_shift_keeps_the_start_shift_rule():
+    # three shifts a day; the clocks go forward on day 1 and its second shift (position 1) is
+    # dropped, so from index 4 on, index % 3 is one behind the position in the day
+    positions = (0, 1, 2, 0, 2, 0, 1, 2, 0, 1, 2)
+    problem = Problem(
+        horizon=len(positions),
+        instruments=(Instrument("A", start_shifts=frozenset({0})),),
+        awards=tuple(Award(f"a{i}", "A", 2, 5.0 - i, min_session=2) for i in range(3)),
+        shifts_per_day=3,
+        positions=positions,
+    )
+    for sol in (greedy_solution(problem), solve(problem, **FAST)):
+        assert violations(problem, sol) == []
+        # the first shifts of days 0, 1, 2: index 5 although 5 % 3 == 2 (index 6 would be a second shift)
+        assert sorted(s.start for s in sol.sessions) == [0, 3, 5]
+        assert all(positions[s.start] == 0 for s in sol.sessions)
+    with pytest.raises(ProblemError) as err:
+        replace(problem, positions=positions[:-1]).validate()
+    assert err.value.code == "positions_length"
+
+
 def test_pins_stay_and_count_towards_their_award():
     problem = Problem(
         horizon=12,
@@ -284,6 +305,9 @@ def problems(draw) -> Problem:
             pins.append(
                 Pin(f"pin{i}", inst.key, start, length, award=award, pi=draw(st.none() | st.sampled_from(PEOPLE)))
             )
+    # sometimes a daylight-saving gap drops one shift: positions in the day shift by one after it
+    dropped = draw(st.none() | st.integers(0, horizon - 1))
+    positions = () if dropped is None else tuple(k % spd for k in range(horizon + 1) if k != dropped)
     return Problem(
         horizon=horizon,
         instruments=instruments,
@@ -292,6 +316,7 @@ def problems(draw) -> Problem:
         shifts_per_day=spd,
         downtime=draw(shifts),
         modes=tuple(modes) if modes else (),
+        positions=positions,
     )
 
 

@@ -82,18 +82,18 @@ def _runs(mask: int) -> list[tuple[int, int]]:
 
 
 def start_period(grid: Grid, instrument: str) -> int:
-    """P such that every allowed start lies on one grid of step P (1 when there is none)."""
-    inst = grid.instruments[instrument]
-    spd = grid.problem.shifts_per_day
-    if inst.start_shifts is None:
-        return 1
-    positions = sorted(p for p in inst.start_shifts if 0 <= p < spd)
-    if not positions:
-        return 1
-    step = spd
-    for p in positions[1:]:
-        step = math.gcd(step, p - positions[0])
-    return step
+    """P such that every allowed start of the instrument lies on one grid of step P (1 at least).
+
+    Computed from the allowed start indices themselves (the gcd of their distances), so it stays
+    right when a daylight-saving gap drops a shift and positions in the day are no longer periodic.
+    """
+    starts = grid.start_ok[instrument]
+    step = 0
+    for s in starts[1:]:
+        step = math.gcd(step, s - starts[0])
+        if step == 1:
+            break
+    return step or 1
 
 
 def solve_group(
