@@ -156,7 +156,9 @@ def _line(name: str, ratio: float, app: float, baseline: float, n: int, verdict:
     return {"name": name, "ratio": ratio, "app": app, "baseline": baseline, "n": n, "verdict": verdict}
 
 
-def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat: int = 1) -> dict:
+def run(
+    size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat: int = 1, wall_cap: float | None = None
+) -> dict:
     problem = generate(size, seed=seed, span=span)
     load = os.getloadavg()
     t = time.perf_counter()
@@ -165,7 +167,7 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
     walls, cpus, solutions = [], [], []
     for _ in range(max(1, repeat)):
         t, c = time.perf_counter(), time.process_time()
-        solutions.append(solve(problem, effort=effort))
+        solutions.append(solve(problem, effort=effort, wall_cap=wall_cap))
         walls.append(time.perf_counter() - t)
         cpus.append(time.process_time() - c)
     sol = solutions[0]
@@ -176,7 +178,8 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
         f"# schedule {size}: {len(problem.instruments)} instruments, {len(problem.awards)} awards, {demand} shifts asked, "
         f"{placed} placed by the solver ({sum(s.length for s in base.sessions)} by greedy), "
         f"{len(sol.groups)} groups (largest {max(len(g.instruments) for g in sol.groups)} instruments), "
-        f"effort {effort}, span {span}, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        f"effort {effort}, span {span}, wall cap {wall_cap or 'default'} "
+        f"(fired in {sum('WALL_CAP' in g.status for g in sol.groups)} groups), load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     print(f"{'name':34s} {'ratio':>8s} {'app':>14s} {'baseline':>14s} {'n':>3s}  verdict")
     lines = []
@@ -226,7 +229,7 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
     rwalls, rcpus = [], []
     for _ in range(3):
         t, c = time.perf_counter(), time.process_time()
-        rsol = solve(rp, effort=1)
+        rsol = solve(rp, effort=1, wall_cap=wall_cap)
         rwalls.append(time.perf_counter() - t)
         rcpus.append(time.process_time() - c)
     t = time.perf_counter()
@@ -259,6 +262,8 @@ def run(size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat
         "greedy_objective": sol.greedy_objective,
         "bound": sol.bound,
         "gap": sol.gap,
+        "wall_cap": wall_cap,
+        "wall_cap_fired": sum("WALL_CAP" in g.status for g in sol.groups),
         "walls": walls,
         "cpu_seconds": cpus,
         "deterministic_time": sum(g.deterministic_time for g in sol.groups),
@@ -305,8 +310,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--span", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--wall-cap",
+        type=float,
+        default=None,
+        help="seconds per group for the solver's wall-clock safety net (default: its own); raise it on a "
+        "crowded machine, where the default cap fires and the runs are no longer deterministic",
+    )
     args = parser.parse_args(argv)
-    run(args.size, effort=args.effort, span=args.span, seed=args.seed, repeat=args.repeat)
+    run(args.size, effort=args.effort, span=args.span, seed=args.seed, repeat=args.repeat, wall_cap=args.wall_cap)
 
 
 if __name__ == "__main__":
