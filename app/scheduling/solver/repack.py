@@ -15,6 +15,7 @@ Deterministic: sorted iteration, no randomness.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import permutations
 
@@ -73,13 +74,7 @@ def repack(grid: Grid, contexts: Sequence[AwardContext], placements: Placements,
                     occ.remove(s)
             pool = sorted(mine + free, key=lambda c: (-c.score, c.key))
             # what each pool award could get in the segment now (its calendar, people, obstacles)
-            cands = []
-            for c in pool:
-                forbidden = occ.forbidden(c) | (all_shifts & ~window)
-                fits = [s for s in c.starts if ga <= s < gb and run_from(forbidden, s) >= c.min_len]
-                if fits:
-                    longest = min(c.remaining, max(run_from(forbidden, s) for s in fits))
-                    cands.append((c, forbidden, fits, longest))
+            cands = _candidates(pool, occ, ga, gb, all_shifts & ~window)
             first = min((f[2][0] for f in cands), default=ga)
             room = gb - first + step - 1 + c_over
             chosen = _knapsack(cands, room, c_over, step, w.split)
@@ -97,6 +92,21 @@ def repack(grid: Grid, contexts: Sequence[AwardContext], placements: Placements,
                     for s in out[c.key]:
                         occ.add(s)
     return {k: v for k, v in out.items() if v}
+
+
+def _candidates(pool: Sequence[AwardContext], occ: Occupancy, ga: int, gb: int, outside: int) -> list:
+    """(award, forbidden, fitting starts in [ga, gb), longest session there) for each award that fits."""
+    out = []
+    for c in pool:
+        lo, hi = bisect_left(c.starts, ga), bisect_left(c.starts, gb)
+        if lo == hi:
+            continue
+        forbidden = occ.forbidden(c) | outside
+        runs = [(s, run_from(forbidden, s)) for s in c.starts[lo:hi]]
+        fits = [s for s, r in runs if r >= c.min_len]
+        if fits:
+            out.append((c, forbidden, fits, min(c.remaining, max(r for _, r in runs))))
+    return out
 
 
 def _knapsack(
@@ -145,33 +155,42 @@ LAYOUT_ORDERS = (
 
 def _layout(chosen, occ: Occupancy) -> list[tuple[AwardContext, Session]]:
     """Lay the chosen awards out from the left, each at its earliest start, in the order (of
-    three) that places the most value; what no longer fits is dropped."""
-    best: list[tuple[AwardContext, Session]] = []
-    best_value = -1
-    orders = [sorted(chosen, key=order) for order in LAYOUT_ORDERS]
+    three, then every order of up to PERMUTE_UP_TO) that places the most value; what no longer
+    fits is dropped. The chosen awards share one instrument, so a placed session blocks the
+    others by its span plus the changeover on both sides (which covers their people too)."""
+    if not chosen:
+        return []
+    c_over = chosen[0][0].instrument.changeover
+    base = [occ.forbidden(c) | forbidden0 for c, forbidden0, _, _ in chosen]
+    index = range(len(chosen))
+    orders = [sorted(index, key=lambda i, o=order: o(chosen[i])) for order in LAYOUT_ORDERS]
     if len(chosen) <= PERMUTE_UP_TO:
-        base = orders[0]
-        orders += [list(p) for p in permutations(base)]
+        orders += [list(p) for p in permutations(orders[0])]
+    best: list[tuple[int, int]] = []
+    best_value = -1
     for sequence in orders:
-        placed: list[tuple[AwardContext, Session]] = []
-        for c, forbidden0, fits, length in sequence:
-            forbidden = occ.forbidden(c) | forbidden0
-            for s in fits:
-                if run_from(forbidden, s) >= length:
-                    session = Session(c.instrument.key, s, length, c.key)
-                    occ.add(session)
-                    placed.append((c, session))
+        block = 0
+        placed: list[tuple[int, int]] = []  # (chosen index, start)
+        for i in sequence:
+            c, _, fits, length = chosen[i]
+            forbidden = base[i] | block
+            for start in fits:
+                if run_from(forbidden, start) >= length:
+                    placed.append((i, start))
+                    block |= span(start - c_over, start + length + c_over)
                     break
-        value = sum(c.score * s.length for c, s in placed)
-        for _, session in placed:
-            occ.remove(session)
+        value = sum(chosen[i][0].score * chosen[i][3] for i, _ in placed)
         if value > best_value:
             best, best_value = placed, value
         if len(placed) == len(chosen):
             break
-    for _, session in best:
+    out = []
+    for i, start in best:
+        c, _, _, length = chosen[i]
+        session = Session(c.instrument.key, start, length, c.key)
         occ.add(session)
-    return best
+        out.append((c, session))
+    return out
 
 
 def repack_all(
@@ -219,14 +238,7 @@ def repack_all(
             left = sorted(pool_all, key=lambda c: (-c.score, c.key))
             layout: list[tuple[AwardContext, Session]] = []
             for ga, gb in order:
-                window = span(ga, gb)
-                cands = []
-                for c in left:
-                    forbidden = occ.forbidden(c) | (all_shifts & ~window)
-                    fits = [s for s in c.starts if ga <= s < gb and run_from(forbidden, s) >= c.min_len]
-                    if fits:
-                        longest = min(c.remaining, max(run_from(forbidden, s) for s in fits))
-                        cands.append((c, forbidden, fits, longest))
+                cands = _candidates(left, occ, ga, gb, all_shifts & ~span(ga, gb))
                 if not cands:
                     continue
                 first = min(f[2][0] for f in cands)

@@ -97,10 +97,11 @@ def solve(
             # knapsack repacking of the free segments, then ejection again on what it left
             period = {key: start_period(grid, key) for key in group}
             rp = fill(grid, ctxs, repack(grid, ctxs, repack_all(grid, ctxs, best, period), period), best_fit=True)
-            rp = fill(grid, ctxs, improve(grid, ctxs, rp), best_fit=True)
             rp_obj = objective(problem, (s for v in rp.values() for s in v), contexts)
             if rp_obj > best_obj:
-                best, best_obj, winner = rp, rp_obj, winner + "+repack"
+                rp = fill(grid, ctxs, improve(grid, ctxs, rp), best_fit=True)
+                best, best_obj = rp, objective(problem, (s for v in rp.values() for s in v), contexts)
+                winner += "+repack"
             hint = best
             cap = wall_cap if wall_cap is not None else 3 * share * WALL_PER_DETERMINISTIC_SECOND + 5
             if len(group) > 1 and sum(c.slots for c in ctxs) > MONOLITH_MAX_SLOTS:
