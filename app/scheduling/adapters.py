@@ -242,6 +242,7 @@ def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None) -> Bui
         downtime=frozenset(downtime_indices(cal, facility_queries.list_downtimes(cycle.id))),
         modes=modes,
         weekdays=tuple(s.day.weekday() for s in cal.shifts),
+        positions=tuple(s.index for s in cal.shifts),
         weights=weights or solver.Weights(),
     )
     return built

@@ -23,7 +23,7 @@ from app.scheduling.solver import (
     greedy_solution,
     solve,
 )
-from tests.unit.scheduling_validator import objective, violations
+from tests.unit.scheduling_validator import objective, optimum, violations
 
 FAST = {"deterministic_limit": 0.2, "wall_cap": 10.0}
 
@@ -62,11 +62,21 @@ def test_cpsat_beats_greedy_when_the_best_award_blocks_two():
         ),
     )
     g = greedy_solution(problem)
-    sol = solve(problem, **FAST)
+    # CP-SAT alone (the segment repacking switched off) finds it…
+    with (
+        mock.patch("app.scheduling.solver.solve.repack_all", lambda grid, ctxs, placed, period: placed),
+        mock.patch("app.scheduling.solver.solve.repack", lambda grid, ctxs, placed, period: placed),
+    ):
+        sol = solve(problem, **FAST)
     assert violations(problem, g) == [] and violations(problem, sol) == []
     assert g.objective == 4 * 500
     assert sol.objective == 6 * 400 > g.objective
     assert sol.groups[0].winner == "cpsat"
+    # …and so does the knapsack repacking of the segment, before CP-SAT
+    sol = solve(problem, **FAST)
+    assert violations(problem, sol) == []
+    assert sol.objective == 6 * 400
+    assert sol.groups[0].winner.endswith("+repack")
 
 
 def test_split_award_uses_two_windows_and_pays_the_split_penalty():
@@ -188,6 +198,27 @@ def test_start_shifts_and_weekdays_are_respected():
     assert [(s.start, s.length) for s in sol.sessions] == [(6, 3)]
 
 
+def test_a_daylight_saving_gap_that_drops_a_shift_keeps_the_start_shift_rule():
+    # three shifts a day; the clocks go forward on day 1 and its second shift (position 1) is
+    # dropped, so from index 4 on, index % 3 is one behind the position in the day
+    positions = (0, 1, 2, 0, 2, 0, 1, 2, 0, 1, 2)
+    problem = Problem(
+        horizon=len(positions),
+        instruments=(Instrument("A", start_shifts=frozenset({0})),),
+        awards=tuple(Award(f"a{i}", "A", 2, 5.0 - i, min_session=2) for i in range(3)),
+        shifts_per_day=3,
+        positions=positions,
+    )
+    for sol in (greedy_solution(problem), solve(problem, **FAST)):
+        assert violations(problem, sol) == []
+        # the first shifts of days 0, 1, 2: index 5 although 5 % 3 == 2 (index 6 would be a second shift)
+        assert sorted(s.start for s in sol.sessions) == [0, 3, 5]
+        assert all(positions[s.start] == 0 for s in sol.sessions)
+    with pytest.raises(ProblemError) as err:
+        replace(problem, positions=positions[:-1]).validate()
+    assert err.value.code == "positions_length"
+
+
 def test_pins_stay_and_count_towards_their_award():
     problem = Problem(
         horizon=12,
@@ -274,6 +305,9 @@ def problems(draw) -> Problem:
             pins.append(
                 Pin(f"pin{i}", inst.key, start, length, award=award, pi=draw(st.none() | st.sampled_from(PEOPLE)))
             )
+    # sometimes a daylight-saving gap drops one shift: positions in the day shift by one after it
+    dropped = draw(st.none() | st.integers(0, horizon - 1))
+    positions = () if dropped is None else tuple(k % spd for k in range(horizon + 1) if k != dropped)
     return Problem(
         horizon=horizon,
         instruments=instruments,
@@ -282,6 +316,7 @@ def problems(draw) -> Problem:
         shifts_per_day=spd,
         downtime=draw(shifts),
         modes=tuple(modes) if modes else (),
+        positions=positions,
     )
 
 
@@ -339,7 +374,7 @@ def test_large_linked_groups_are_split_by_instrument_and_stay_valid(monkeypatch)
 # --- purity ---------------------------------------------------------------------------------
 
 SOLVER = Path(__file__).resolve().parents[2] / "app" / "scheduling" / "solver"
-ALLOWED_ROOTS = {"__future__", "bisect", "collections", "dataclasses", "itertools", "math", "time", "ortools"}
+ALLOWED_ROOTS = {"__future__", "bisect", "collections", "dataclasses", "itertools", "math", "time", "numpy", "ortools"}
 
 
 def test_solver_imports_nothing_from_flask_sqlalchemy_or_app():
@@ -375,3 +410,79 @@ def test_progress_is_reported_per_group_and_does_not_change_the_result():
     assert [(d, t) for d, t, _ in calls] == [(0, 2), (1, 2), (2, 2)]
     assert calls[0][2] is None and calls[-1][2] is not None
     assert with_progress == solve(problem, effort=1)
+
+
+# --- the bound: the redundant rows of the CP-SAT model never cut off a schedule -------------
+
+
+@st.composite
+def tiny_problems(draw) -> Problem:
+    spd = draw(st.sampled_from((1, 3)))
+    horizon = draw(st.integers(6, 12))
+    n_inst = draw(st.integers(1, 2))
+    shifts = st.frozensets(st.integers(0, horizon - 1), max_size=2)
+    instruments = tuple(
+        Instrument(
+            key=f"I{i}",
+            unavailable=draw(shifts),
+            start_shifts=draw(st.none() | st.frozensets(st.integers(0, spd - 1), min_size=1)),
+            changeover=draw(st.integers(0, 1)),
+            min_session=draw(st.integers(1, 2)),
+        )
+        for i in range(n_inst)
+    )
+    modes = draw(st.none() | st.lists(st.sampled_from(("m1", "m2")), min_size=horizon, max_size=horizon))
+    awards = []
+    for a in range(draw(st.integers(1, 4))):
+        size = draw(st.integers(1, 5))
+        awards.append(
+            Award(
+                key=f"a{a}",
+                instrument=f"I{draw(st.integers(0, n_inst - 1))}",
+                shifts=size,
+                score=draw(st.sampled_from((0.5, 1.0, 2.5, 4.0))),
+                min_session=draw(st.integers(1, size)),
+                max_sessions=draw(st.integers(1, 2)),
+                mode=draw(st.none() | st.sampled_from(("m1", "m2"))),
+                unacceptable=draw(shifts),
+                preferred=draw(shifts),
+                pi=draw(st.none() | st.sampled_from(PEOPLE[:2])),
+            )
+        )
+    pins = ()
+    if draw(st.booleans()):
+        pins = (Pin("pin", "I0", draw(st.integers(0, horizon - 2)), 1, pi=draw(st.none() | st.just("p1"))),)
+    return Problem(
+        horizon=horizon,
+        instruments=instruments,
+        awards=tuple(awards),
+        pins=pins,
+        shifts_per_day=spd,
+        downtime=draw(shifts),
+        modes=tuple(modes) if modes else (),
+    )
+
+
+@given(tiny_problems())
+def test_the_bound_is_a_bound_and_optimal_means_optimal(problem):
+    best = optimum(problem)  # exhaustive, in the independent validator
+    sol = solve(problem, deterministic_limit=5.0, wall_cap=20.0)
+    assert violations(problem, sol) == []
+    assert sol.objective <= best <= sol.bound
+    if all(g.status in ("OPTIMAL", "SKIPPED") for g in sol.groups):
+        assert sol.objective == best
+
+
+def test_window_rows_use_the_start_grid_and_changeover():
+    # starts only on the first shift of a day (P = 3), changeover 1: in the 9-shift window two
+    # 3-shift sessions need 3 + 3 + 1 rounded up to the grid, so three sessions never fit and
+    # the bound says so at the root
+    problem = Problem(
+        horizon=9,
+        instruments=(Instrument("A", start_shifts=frozenset({0}), changeover=1),),
+        awards=tuple(Award(f"a{i}", "A", 3, 1.0, min_session=3) for i in range(4)),
+        shifts_per_day=3,
+    )
+    sol = solve(problem, deterministic_limit=5.0, wall_cap=20.0)
+    assert violations(problem, sol) == []
+    assert sol.objective == sol.bound == optimum(problem) == 2 * 3 * 100

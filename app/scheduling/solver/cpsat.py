@@ -8,9 +8,19 @@ unacceptable shifts) holds the minimum session; the end is bounded by the end of
 one is. NoOverlap on each instrument over intervals of length + changeover (with the pins);
 NoOverlap on each person over the plain intervals (with their pins anywhere).
 
-Preferred shifts: per preferred run [ps, pe) an overlap variable ov ≤ min(end, pe) −
-max(start, ps), written as four linear upper bounds; maximisation pushes it to the true
-overlap, so the optimum (and so the bound) is that of the true objective.
+A session chooses one of its award's runs (a boolean per run) with its length in that run
+(`lx`), or, when the length is forced (one session of exactly the remaining shifts), just the
+boolean. Redundant rows, valid for every schedule, make the LP relaxation (and so the bound)
+tighter without changing the feasible schedules or the objective:
+- per base segment of an instrument and per window (every run of some award's static mask),
+  Σ load of the sessions whose run lies inside ≤ last end − first start + changeover + P − 1,
+  where load = ⌈(length + changeover)/P⌉·P and P is the instrument's start grid (`start_period`):
+  consecutive sessions start at least a load apart, so the chain fits in that room;
+- length ≥ min length × present and lx ≥ min length × x (the half-reified rows in linear form);
+- a forced length makes the load a constant times a boolean: those rows are 0-1 knapsacks,
+  on which CP-SAT separates cover cuts;
+- the preferred overlap ov ≤ length.
+Preferred shifts: per preferred run [ps, pe) ov = max(0, min(end, pe) − max(start, ps)), exactly.
 
 Determinism: fixed num_workers, `interleave_search` (the only mode in which CP-SAT's parallel
 search is deterministic), a fixed seed and `max_deterministic_time`; the wall-clock cap is a
@@ -72,18 +82,18 @@ def _runs(mask: int) -> list[tuple[int, int]]:
 
 
 def start_period(grid: Grid, instrument: str) -> int:
-    """P such that every allowed start lies on one grid of step P (1 when there is none)."""
-    inst = grid.instruments[instrument]
-    spd = grid.problem.shifts_per_day
-    if inst.start_shifts is None:
-        return 1
-    positions = sorted(p for p in inst.start_shifts if 0 <= p < spd)
-    if not positions:
-        return 1
-    step = spd
-    for p in positions[1:]:
-        step = math.gcd(step, p - positions[0])
-    return step
+    """P such that every allowed start of the instrument lies on one grid of step P (1 at least).
+
+    Computed from the allowed start indices themselves (the gcd of their distances), so it stays
+    right when a daylight-saving gap drops a shift and positions in the day are no longer periodic.
+    """
+    starts = grid.start_ok[instrument]
+    step = 0
+    for s in starts[1:]:
+        step = math.gcd(step, s - starts[0])
+        if step == 1:
+            break
+    return step or 1
 
 
 def solve_group(
@@ -119,6 +129,9 @@ def solve_group(
         segment_of[key] = _runs(~grid.base(key) & all_shifts)
         period[key] = start_period(grid, key)
 
+    # every (slot, run) choice with its load term, for the window rows below
+    choices: dict[str, list[tuple[int, int, int, object]]] = {}  # inst → (a, b, first, load)
+
     for ctx in sorted(contexts, key=lambda c: c.key):
         if not ctx.starts or ctx.slots == 0:
             continue
@@ -127,6 +140,8 @@ def solve_group(
         step = period[inst_key]
         segments = segment_of[inst_key]
         starts = list(ctx.starts)
+        # a forced length: one session of exactly the award's remaining shifts
+        fixed = ctx.min_len if ctx.slots == 1 and ctx.min_len == ctx.remaining else None
         # the award's own runs (static mask) that hold a fitting start, with their base segment
         runs = []
         for a, b in _runs(~ctx.static & all_shifts):
@@ -143,11 +158,16 @@ def solve_group(
             name = f"{ctx.key}#{j}"
             present = model.new_bool_var(f"p[{name}]")
             start = model.new_int_var_from_domain(domain, f"s[{name}]")
-            length = model.new_int_var(0, ctx.remaining, f"l[{name}]")
+            if fixed is not None:
+                length = model.new_int_var(0, fixed, f"l[{name}]")
+                model.add(length == fixed * present)
+            else:
+                length = model.new_int_var(0, ctx.remaining, f"l[{name}]")
+                model.add(length >= ctx.min_len).only_enforce_if(present)
+                model.add(length == 0).only_enforce_if(~present)
+                model.add(length >= ctx.min_len * present)  # the same, for the LP
             end = model.new_int_var(0, n, f"e[{name}]")
             model.add(end == start + length)
-            model.add(length >= ctx.min_len).only_enforce_if(present)
-            model.add(length == 0).only_enforce_if(~present)
             if j < len(given):
                 hs, hl = given[j].start, given[j].length
             else:
@@ -158,25 +178,34 @@ def solve_group(
             for a, b, g, first, last in runs:
                 inside = hl > 0 and a <= hs and hs + hl <= b
                 x = model.new_bool_var(f"x[{name},{a}]")
-                cap = min(b - first, ctx.remaining)
-                lx = model.new_int_var(0, cap, f"lx[{name},{a}]")
-                model.add(lx <= cap * x)
                 model.add(start >= first).only_enforce_if(x)
                 model.add(start <= last).only_enforce_if(x)
                 model.add(end <= b).only_enforce_if(x)
-                if step == 1:
-                    segment_load.setdefault((inst_key, g), []).append(lx + c * x)
+                hint_values.append((x, int(inside)))
+                if fixed is not None:
+                    # a constant load: the capacity rows are 0-1 knapsacks (cover cuts apply)
+                    load = (-(-(fixed + c) // step) * step) * x
                 else:
-                    # the next session starts on the start grid: this one uses ⌈(length + c)/P⌉·P
-                    u = model.new_int_var(0, -(-(cap + c) // step), f"u[{name},{a}]")
-                    model.add(step * u >= lx + c * x)
-                    segment_load.setdefault((inst_key, g), []).append(step * u)
-                    hint_values.append((u, -(-(hl + c) // step) if inside else 0))
+                    cap = min(b - first, ctx.remaining)
+                    lx = model.new_int_var(0, cap, f"lx[{name},{a}]")
+                    model.add(lx <= cap * x)
+                    model.add(lx >= ctx.min_len * x)
+                    run_lengths.append(lx)
+                    hint_values.append((lx, hl if inside else 0))
+                    if step == 1:
+                        load = lx + c * x
+                    else:
+                        # the next session starts on the start grid: this one uses ⌈(length + c)/P⌉·P
+                        u = model.new_int_var(0, -(-(cap + c) // step), f"u[{name},{a}]")
+                        model.add(step * u >= lx + c * x)
+                        load = step * u
+                        hint_values.append((u, -(-(hl + c) // step) if inside else 0))
+                segment_load.setdefault((inst_key, g), []).append(load)
+                choices.setdefault(inst_key, []).append((a, b, first, load))
                 choice.append(x)
-                run_lengths.append(lx)
-                hint_values += [(x, int(inside)), (lx, hl if inside else 0)]
             model.add(sum(choice) == present)
-            model.add(sum(run_lengths) == length)
+            if run_lengths:
+                model.add(sum(run_lengths) == length)
             inst_iv = model.new_optional_interval_var(start, length + c, end + c, present, f"i[{name}]")
             person_iv = model.new_optional_interval_var(start, length, end, present, f"q[{name}]")
             by_inst.setdefault(inst_key, []).append(inst_iv)
@@ -199,6 +228,7 @@ def solve_group(
                     model.add_max_equality(lo, [start, ps])
                     model.add_min_equality(hi, [end, pe])
                     model.add_max_equality(ov, [0, hi - lo])
+                    model.add(ov <= length)
                     objective_terms.append(w.preferred * ov)
                     hlo, hhi = max(hs, ps), min(hs + hl, pe)
                     hint_values += [(lo, hlo), (hi, hhi), (ov, max(0, hhi - hlo))]
@@ -206,12 +236,28 @@ def solve_group(
             slots.append(slot)
             lengths.append(length)
             prev = slot
-        model.add(sum(lengths) <= ctx.remaining)
+        if len(lengths) > 1:
+            model.add(sum(lengths) <= ctx.remaining)
     for (inst_key, g), load in sorted(segment_load.items()):
         ga, gb = segment_of[inst_key][g]
         first = next((x for x in grid.start_ok[inst_key] if ga <= x < gb), ga)
         slack = period[inst_key] - 1 + grid.instruments[inst_key].changeover
         model.add(sum(load) <= gb - first + slack)
+    # window rows: for every run [a, b) of some award (a window of its static mask inside a
+    # base segment), the sessions placed in runs inside it share its room
+    for inst_key in sorted(choices):
+        items = choices[inst_key]
+        slack = period[inst_key] - 1 + grid.instruments[inst_key].changeover
+        seen_rows: set[tuple[int, ...]] = set()
+        for wa, wb in sorted({(a, b) for a, b, _, _ in items}):
+            inside = [i for i, (a, b, _, _) in enumerate(items) if wa <= a and b <= wb]
+            key = tuple(inside)
+            if key in seen_rows:
+                continue
+            seen_rows.add(key)
+            first = min(items[i][2] for i in inside)
+            last_end = max(items[i][1] for i in inside)
+            model.add(sum(items[i][3] for i in inside) <= last_end - first + slack)
 
     if not slots:
         return CpResult({}, 0, 0, "SKIPPED", time.perf_counter() - t0, 0.0)

@@ -85,7 +85,7 @@ class Grid:
             self.start_ok[key] = tuple(
                 s
                 for s in range(n)
-                if (inst.start_shifts is None or s % problem.shifts_per_day in inst.start_shifts)
+                if (inst.start_shifts is None or problem.position(s) in inst.start_shifts)
                 and (inst.weekdays is None or problem.weekday(s) in inst.weekdays)
             )
         self.pin_block: dict[str, int] = dict.fromkeys(self.instruments, 0)

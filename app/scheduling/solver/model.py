@@ -45,7 +45,7 @@ class Instrument:
 
     unavailable: shift indices the instrument cannot take experiments (maintenance, in-house or
     rapid-access blocks that are not pins). start_shifts: allowed positions in the day of a
-    session's first shift (index % shifts_per_day), None = any. weekdays: allowed weekdays of a
+    session's first shift (`Problem.position`), None = any. weekdays: allowed weekdays of a
     session's first shift (0 = Monday), None = any. changeover: shifts that must separate two
     experiments on this instrument (what they fall on does not matter). min_session: the
     instrument's minimum session length.
@@ -108,7 +108,9 @@ class Problem:
 
     downtime: facility-wide shutdowns and machine days. modes: the operating mode of each shift
     (empty = no mode periods known: an award requiring a mode then cannot be placed). weekdays:
-    the weekday of each shift (empty = shift 0 is a Monday).
+    the weekday of each shift (empty = shift 0 is a Monday). positions: each shift's index in
+    the day's shift pattern (empty = index % shifts_per_day); needed when a daylight-saving gap
+    drops a shift, after which index % shifts_per_day is off by one.
     """
 
     horizon: int
@@ -120,9 +122,14 @@ class Problem:
     modes: tuple[str | None, ...] = ()
     weekdays: tuple[int, ...] = ()
     weights: Weights = field(default_factory=Weights)
+    positions: tuple[int, ...] = ()
 
     def weekday(self, index: int) -> int:
         return self.weekdays[index] if self.weekdays else (index // self.shifts_per_day) % 7
+
+    def position(self, index: int) -> int:
+        """The shift's place in its day (its index in the shift pattern): what start rules name."""
+        return self.positions[index] if self.positions else index % self.shifts_per_day
 
     def validate(self) -> None:
         """Raises: ProblemError naming the first inconsistency."""
@@ -134,6 +141,8 @@ class Problem:
             raise ProblemError("modes_length", expected=self.horizon, got=len(self.modes))
         if self.weekdays and len(self.weekdays) != self.horizon:
             raise ProblemError("weekdays_length", expected=self.horizon, got=len(self.weekdays))
+        if self.positions and len(self.positions) != self.horizon:
+            raise ProblemError("positions_length", expected=self.horizon, got=len(self.positions))
         keys = [i.key for i in self.instruments]
         if len(set(keys)) != len(keys):
             raise ProblemError("instrument_duplicate")

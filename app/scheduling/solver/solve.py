@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from app.scheduling.solver.cpsat import SEED, CpResult, solve_group
+from app.scheduling.solver.cpsat import SEED, CpResult, solve_group, start_period
 from app.scheduling.solver.greedy import Occupancy, Placements, fill, greedy
 from app.scheduling.solver.grid import AwardContext, Grid, objective, people_of, session_value, span
 from app.scheduling.solver.groups import instrument_groups
 from app.scheduling.solver.improve import improve
 from app.scheduling.solver.model import GroupReport, Problem, Session, Solution
 from app.scheduling.solver.reasons import explain
+from app.scheduling.solver.repack import repack, repack_all
 
 # Wall seconds per unit of CP-SAT deterministic time on this machine (2 cores, num_workers=2,
 # interleave_search), measured on the M benchmark: see docs/SOLVER.md "Calibration".
@@ -93,6 +94,14 @@ def solve(
             ej_obj = objective(problem, (s for v in ej.values() for s in v), contexts)
             if ej_obj > best_obj:
                 best, best_obj, winner = ej, ej_obj, winner + "+ejection"
+            # knapsack repacking of the free segments, then ejection again on what it left
+            period = {key: start_period(grid, key) for key in group}
+            rp = fill(grid, ctxs, repack(grid, ctxs, repack_all(grid, ctxs, best, period), period), best_fit=True)
+            rp_obj = objective(problem, (s for v in rp.values() for s in v), contexts)
+            if rp_obj > best_obj:
+                rp = fill(grid, ctxs, improve(grid, ctxs, rp), best_fit=True)
+                best, best_obj = rp, objective(problem, (s for v in rp.values() for s in v), contexts)
+                winner += "+repack"
             hint = best
             cap = wall_cap if wall_cap is not None else 3 * share * WALL_PER_DETERMINISTIC_SECOND + 5
             if len(group) > 1 and sum(c.slots for c in ctxs) > MONOLITH_MAX_SLOTS:
