@@ -28,6 +28,8 @@ class SettingDef:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
+    #: for list settings: called on each item; a ValueError refuses the value naming the item
+    item_check: Any = None
 
 
 _REGISTRY: dict[str, SettingDef] = {}
@@ -42,8 +44,9 @@ def define(
     minimum: float | None = None,
     maximum: float | None = None,
     choices: tuple[Any, ...] | None = None,
+    item_check: Any = None,
 ) -> SettingDef:
-    definition = SettingDef(key, type_, default, label, minimum, maximum, choices)
+    definition = SettingDef(key, type_, default, label, minimum, maximum, choices, item_check)
     _REGISTRY[key] = definition
     return definition
 
@@ -96,6 +99,12 @@ def coerce(defn: SettingDef, raw: Any) -> Any:
         raise ValidationFailed("setting_too_large", field=defn.key, maximum=defn.maximum)
     if defn.choices is not None and value not in defn.choices:
         raise ValidationFailed("setting_not_a_choice", field=defn.key, choices=", ".join(map(str, defn.choices)))
+    if defn.item_check is not None and isinstance(value, list):
+        for item in value:
+            try:
+                defn.item_check(item)
+            except (TypeError, ValueError):
+                raise ValidationFailed("setting_item_invalid", field=defn.key, item=str(item)) from None
     return value
 
 

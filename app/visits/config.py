@@ -31,6 +31,7 @@ settings.define(
     list,
     [],
     _l("Facility holidays (ISO dates, comma-separated), not counted as working days for access lead times"),
+    item_check=lambda item: date.fromisoformat(str(item).strip()),
 )
 settings.define(
     "visits.citizenship_retention_days",

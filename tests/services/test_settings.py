@@ -123,3 +123,14 @@ def test_storing_the_same_value_again_writes_no_audit_entry():
     settings.set_setting("test.max_shifts", 30, actor=actor)
     settings.set_setting("test.max_shifts", "30", actor=actor)
     assert len(db.session.scalars(select(AuditEntry)).all()) == 1
+
+
+def test_a_list_setting_with_an_item_check_refuses_a_bad_item_and_keeps_the_old_value(db_session, app_ctx):
+    admin = make_user()
+    settings.set_setting("visits.holidays", "2027-12-25, 2027-12-26", actor=admin)
+    with pytest.raises(ValidationFailed) as caught:
+        settings.set_setting("visits.holidays", "2027-12-25, 25/12/2027", actor=admin)
+    assert caught.value.code == "setting_item_invalid"
+    assert caught.value.field == "visits.holidays"
+    assert caught.value.params["item"] == "25/12/2027"
+    assert settings.get("visits.holidays") == ["2027-12-25", "2027-12-26"]
