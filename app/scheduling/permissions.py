@@ -40,3 +40,40 @@ def is_pi_of_award(actor: Any, award: Any) -> bool:
 def can_book_rapid_access(actor: Any, award: Any) -> bool:
     """The PI of a rapid-access award books its sessions in a rapid-access slot; staff on their behalf."""
     return is_pi_of_award(actor, award) or is_staff(actor)
+
+
+# --- the schedule workflow (issue 7) ------------------------------------------------------
+
+
+def can_plan_schedule(actor: Any) -> bool:
+    """Solve a cycle from the web, see and compare its drafts: staff and instrument scientists."""
+    return is_staff(actor) or is_instrument_scientist(actor)
+
+
+def can_edit_draft(actor: Any, instrument: Any) -> bool:
+    """Move, swap, pin, unpin, remove or add planned experiments on `instrument`: staff, and the
+    instrument's own scientists."""
+    return is_staff(actor) or is_instrument_scientist(actor, instrument)
+
+
+def can_publish_schedule(actor: Any) -> bool:
+    """Publish a cycle's planned experiments, change or cancel a published one: staff only."""
+    return is_staff(actor)
+
+
+def can_cancel_experiment(actor: Any) -> bool:
+    return is_staff(actor)
+
+
+def is_local_contact(actor: Any, experiment: Any) -> bool:
+    return (
+        actor is not None
+        and getattr(actor, "id", None) is not None
+        and experiment is not None
+        and experiment.local_contact_id == actor.id
+    )
+
+
+def can_record_delivery(actor: Any, experiment: Any) -> bool:
+    """Delivered shifts and lost time of an experiment that ended: its local contact, or staff."""
+    return is_local_contact(actor, experiment) or is_staff(actor)
