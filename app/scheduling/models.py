@@ -135,8 +135,6 @@ class ExperimentPin(db.Model):
 
     __tablename__ = "experiment_pins"
 
-    booking_id: Mapped[int] = mapped_column(
-        ForeignKey("experiments.booking_id", ondelete="CASCADE"), primary_key=True
-    )
+    booking_id: Mapped[int] = mapped_column(ForeignKey("experiments.booking_id", ondelete="CASCADE"), primary_key=True)
     pinned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     pinned_at: Mapped[datetime] = mapped_column(default=utcnow)

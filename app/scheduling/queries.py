@@ -17,7 +17,7 @@ from app.proposals.models import Call
 from app.reviews.models import Award, Decision, PanelDecision
 from app.scheduling import permissions
 from app.scheduling.calendar import CycleGrid, booking_indices, free_runs, shutdown_indices
-from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment
+from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment, ScheduleDraft
 
 
 @dataclass(frozen=True)
@@ -116,3 +116,104 @@ def cycle_awards(cycle: Cycle) -> list[AwardRow]:
     return [
         AwardRow(a, grades.get(a.proposal_id), limits.get(a.id, DEFAULT_MAX_SESSIONS), sessions[a.id]) for a in awards
     ]
+
+
+# --- the schedule workflow (issue 7): drafts, their comparison, the timeline -------------
+
+
+def list_drafts(cycle_id: int) -> list[ScheduleDraft]:
+    return list(
+        db.session.scalars(
+            select(ScheduleDraft).where(ScheduleDraft.cycle_id == cycle_id).order_by(ScheduleDraft.number.desc())
+        )
+    )
+
+
+def get_draft(draft_id: int) -> ScheduleDraft:
+    """Raises: NotFound."""
+    draft = db.session.get(ScheduleDraft, draft_id)
+    if draft is None:
+        raise NotFound("draft_not_found")
+    return draft
+
+
+def applied_draft(cycle_id: int) -> ScheduleDraft | None:
+    return db.session.scalar(
+        select(ScheduleDraft).where(ScheduleDraft.cycle_id == cycle_id, ScheduleDraft.applied.is_(True))
+    )
+
+
+@dataclass(frozen=True)
+class DraftChange:
+    """One award whose sessions differ between two drafts."""
+
+    award_id: int
+    reference: str
+    instrument: str
+    change: str  # "moved", "added" (only in the second), "removed" (only in the first)
+    before: list[tuple[datetime, datetime]]
+    after: list[tuple[datetime, datetime]]
+
+
+@dataclass(frozen=True)
+class DraftComparison:
+    first: ScheduleDraft
+    second: ScheduleDraft
+    objective: tuple[int, int]
+    rows: list[DraftChange]
+    unchanged: int
+    unplaced_first_only: list[dict]
+    unplaced_second_only: list[dict]
+    unplaced_both: list[tuple[dict, dict]]
+
+
+def _sessions_by_award(draft: ScheduleDraft) -> dict[int, dict]:
+    out: dict[int, dict] = {}
+    for s in draft.sessions:
+        row = out.setdefault(s["award_id"], {"reference": s["reference"], "instrument": s["instrument"], "times": []})
+        row["times"].append((datetime.fromisoformat(s["starts_at"]), datetime.fromisoformat(s["ends_at"])))
+    for row in out.values():
+        row["times"].sort()
+    return out
+
+
+def compare_drafts(first_id: int, second_id: int) -> DraftComparison:
+    """What moved between two drafts of a cycle, their objectives, and their unplaced awards.
+
+    Raises: NotFound (a draft, or drafts of different cycles).
+    """
+    first, second = get_draft(first_id), get_draft(second_id)
+    if first.cycle_id != second.cycle_id:
+        raise NotFound("draft_not_found")
+    a, b = _sessions_by_award(first), _sessions_by_award(second)
+    rows: list[DraftChange] = []
+    unchanged = 0
+    for award_id in sorted(set(a) | set(b), key=lambda k: (a.get(k) or b.get(k))["reference"]):
+        x, y = a.get(award_id), b.get(award_id)
+        if x is not None and y is not None and x["times"] == y["times"]:
+            unchanged += 1
+            continue
+        info = x or y
+        change = "moved" if x and y else ("added" if y else "removed")
+        rows.append(
+            DraftChange(
+                award_id,
+                info["reference"],
+                info["instrument"],
+                change,
+                x["times"] if x else [],
+                y["times"] if y else [],
+            )
+        )
+    ua = {u["award_id"]: u for u in first.unplaced}
+    ub = {u["award_id"]: u for u in second.unplaced}
+    return DraftComparison(
+        first,
+        second,
+        (first.objective, second.objective),
+        rows,
+        unchanged,
+        [ua[k] for k in ua if k not in ub],
+        [ub[k] for k in ub if k not in ua],
+        [(ua[k], ub[k]) for k in ua if k in ub],
+    )

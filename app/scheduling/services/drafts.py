@@ -48,6 +48,7 @@ __all__ = [
     "check_add",
     "check_move",
     "check_swap",
+    "find_active_solve",
     "move_experiment",
     "pin_experiment",
     "refresh_applied_draft",
@@ -170,7 +171,9 @@ def save_draft(
     now = now or utcnow()
     cycle = built.cycle
     adapters.store_solution(built, solution, actor=actor, now=now)
-    number = (db.session.scalar(select(func.max(ScheduleDraft.number)).where(ScheduleDraft.cycle_id == cycle.id)) or 0) + 1
+    number = (
+        db.session.scalar(select(func.max(ScheduleDraft.number)).where(ScheduleDraft.cycle_id == cycle.id)) or 0
+    ) + 1
     _unapply(cycle.id)
     draft = ScheduleDraft(
         cycle_id=cycle.id,
@@ -415,7 +418,9 @@ def _warnings(cal: CycleGrid, award: Award, first: int, end: int, ignore: set[in
                 )
             )
         elif b.kind == BookingKind.EXPERIMENT:
-            out.append(PlacementWarning("placement_changeover", {"other": b.title, "changeover": instrument.changeover_shifts}))
+            out.append(
+                PlacementWarning("placement_changeover", {"other": b.title, "changeover": instrument.changeover_shifts})
+            )
     downtime = db.session.scalar(
         select(Downtime)
         .where(Downtime.cycle_id == cal.cycle.id, Downtime.starts_at < ends_at, Downtime.ends_at > starts_at)
@@ -478,7 +483,9 @@ def _warnings(cal: CycleGrid, award: Award, first: int, end: int, ignore: set[in
         if b.id not in ignore:
             booked += len(cal.covering(b.starts_at, b.ends_at))
     if booked + (end - first) > award.shifts:
-        out.append(PlacementWarning("placement_award_exceeded", {"awarded": award.shifts, "booked": booked + end - first}))
+        out.append(
+            PlacementWarning("placement_award_exceeded", {"awarded": award.shifts, "booked": booked + end - first})
+        )
     return out
 
 
@@ -506,7 +513,13 @@ def _place(cal: CycleGrid, award: Award, day: date | None, shift: Any, length: A
 
     first, end = resolve_run(cal, day, shift, length)
     return Placement(
-        award, award.instrument_id, first, end, cal.starts_at(first), cal.ends_at(end), _warnings(cal, award, first, end, ignore)
+        award,
+        award.instrument_id,
+        first,
+        end,
+        cal.starts_at(first),
+        cal.ends_at(end),
+        _warnings(cal, award, first, end, ignore),
     )
 
 
@@ -613,7 +626,10 @@ def move_experiment(
     _set_times(booking, placement.starts_at, placement.ends_at)
     _after_edit(
         booking,
-        {"starts_at": {"before": before["starts_at"], "after": booking.starts_at}, "ends_at": {"before": before["ends_at"], "after": booking.ends_at}},
+        {
+            "starts_at": {"before": before["starts_at"], "after": booking.starts_at},
+            "ends_at": {"before": before["ends_at"], "after": booking.ends_at},
+        },
         actor=actor,
         now=now,
         action="experiment.moved",
@@ -651,7 +667,9 @@ def swap_experiments(
             raise
         raise Conflict("placement_overlap", other="—", starts="—", ends="—") from None
     for booking in (a, b):
-        _after_edit(booking, {"swapped_with": (b if booking is a else a).id}, actor=actor, now=now, action="experiment.swapped")
+        _after_edit(
+            booking, {"swapped_with": (b if booking is a else a).id}, actor=actor, now=now, action="experiment.swapped"
+        )
     return a, b
 
 
@@ -750,5 +768,7 @@ def add_experiment(
     db.session.add(Experiment(booking_id=booking.id, award_id=award.id, local_contact_id=award.local_contact_id))
     db.session.flush()
     refresh_applied_draft(cycle, now=now)
-    audit.record(actor, "experiment.added", booking, changes={"award": award.id, "starts_at": booking.starts_at}, at=now)
+    audit.record(
+        actor, "experiment.added", booking, changes={"award": award.id, "starts_at": booking.starts_at}, at=now
+    )
     return booking

@@ -304,7 +304,9 @@ def record_delivery(
     cal = CycleGrid.of(db.session.get(Cycle, booking.cycle_id))
     booked = len(cal.covering(booking.starts_at, booking.ends_at))
     delivered = facility_services.bounded_int(delivered, "delivered_shifts", minimum=0, maximum=booked)
-    lost = facility_services.bounded_int(lost if str(lost or "").strip() else 0, "lost_shifts", minimum=0, maximum=booked)
+    lost = facility_services.bounded_int(
+        lost if str(lost or "").strip() else 0, "lost_shifts", minimum=0, maximum=booked
+    )
     if delivered + lost > booked:
         raise ValidationFailed("delivery_exceeds_booked", field="lost_shifts", booked=booked)
     lost_reason: LostTimeReason | None = None
