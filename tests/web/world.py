@@ -64,6 +64,10 @@ class World:
     award: Any = None
     decision: Any = None
     # --- scheduling ---
+    experiment: Any = None  # (tests/factories_scheduling.add_scheduling_objects)
+    schedule_cycle: Any = None
+    draft: Any = None
+    solve_job: Any = None
     # --- visits ---
 
     def user(self, persona: str) -> Any:
@@ -113,6 +117,9 @@ def build_world(app) -> World:
         # --- reviews ---
         add_review_objects(world, owner=owner, actor=staff)
         # --- scheduling ---
+        from tests.factories_scheduling import add_scheduling_objects
+
+        add_scheduling_objects(world, actor=staff)
         # --- visits ---
 
         # A token used within the last minute is not touched again (accounts.user_for_token), so
