@@ -91,7 +91,7 @@ def test_staff_solve_pin_resolve_publish_and_the_pi_sees_the_date(app, page, dem
     axe(page)
     page.get_by_role("button", name="Pin", exact=True).click()
     expect(page.locator(".alert-success")).to_contain_text("Pinned")
-    expect(page.locator(f'a[data-booking="{first.id}"]')).to_contain_text("📌")
+    expect(page.locator(f'a[data-booking="{first.id}"]')).to_contain_text("✱")
     axe(page)
     at_375(page)
     page.set_viewport_size({"width": 1280, "height": 800})

@@ -261,7 +261,7 @@ def advance_experiments(*, now: datetime | None = None) -> ClockRun:
             Booking.starts_at <= now,
         )
         .order_by(Booking.starts_at, Booking.id)
-        .with_for_update()
+        .with_for_update(of=Booking)
     ).all()
     for booking in due:
         if booking.status == BookingStatus.PUBLISHED:
