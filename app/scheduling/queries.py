@@ -368,3 +368,18 @@ def published_sessions_of_proposal(proposal_id: int) -> list[Booking]:
 def schedulable_awards(cycle: Cycle) -> list[Award]:
     """Awards of the cycle that may get sessions by hand (not withdrawn)."""
     return [row.award for row in cycle_awards(cycle)]
+
+
+def count_planned(cycle_id: int) -> int:
+    """The cycle's planned experiments (what publishing would publish)."""
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(
+            Booking.cycle_id == cycle_id,
+            Booking.kind == BookingKind.EXPERIMENT,
+            Booking.status == BookingStatus.PLANNED,
+        )
+    )

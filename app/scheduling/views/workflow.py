@@ -81,7 +81,7 @@ def _render_plan(cycle, *, form: SolveForm | None = None, job=None, status: int 
         if found.kind == services.SOLVE_KIND and (found.params or {}).get("cycle_id") == cycle.id:
             job = found
     drafts = queries.list_drafts(cycle.id)
-    planned = sum(len(d.sessions) for d in drafts if d.applied)
+    planned = queries.count_planned(cycle.id)
     return render_template(
         "scheduling/workflow_plan.html",
         cycle=cycle,
