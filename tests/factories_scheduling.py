@@ -233,4 +233,40 @@ def add_schedule_objects(world, *, owner, actor) -> None:
     world.running_experiment = make_experiment(award, now - timedelta(hours=1), now + timedelta(hours=1))
     world.feed, world.feed_secret = feeds.create_feed("instrument", instrument_id=world.instrument.id, actor=owner)
     _user_feed, world.user_feed_secret = feeds.create_feed("user", actor=owner)
+
+
+def add_scheduling_objects(world, *, actor) -> None:
+    """The permission-matrix World's scheduling objects (tests/web/permission_matrix.py): a
+    cycle 2092-I with an award of its own (not the reviews' `world.award`, which the allocation
+    route replaces) on `world.instrument`, its planned `experiment` (no local contact), a
+    `draft` of that cycle (not applied), and a `solve_job` requested by `actor` (staff)."""
+    from app.core.models import JobRequest, JobStatus
+    from app.scheduling.models import ScheduleDraft
+
+    cycle = fp.make_cycle(name="2092-I", starts_on=date(2092, 3, 1), ends_on=date(2092, 7, 31))
+    call = fp.make_call(cycle=cycle, instruments=[world.instrument])
+    award = make_award(call=call, instrument=world.instrument, shifts=3, number=9)
+    g = facility_queries.grid()
+    booking = add_booking(
+        world.instrument,
+        cycle,
+        g.start(date(2092, 4, 1), 0),
+        g.start(date(2092, 4, 2), 0),
+        kind=BookingKind.EXPERIMENT,
+        title="matrix experiment",
+    )
+    db.session.add(Experiment(booking_id=booking.id, award_id=award.id))
+    world.workflow_booking = booking
+    world.schedule_cycle = cycle
+    world.draft = ScheduleDraft(
+        cycle_id=cycle.id, number=1, created_by_id=actor.id, sessions=[], unplaced=[], groups=[]
+    )
+    db.session.add(world.draft)
+    world.solve_job = JobRequest(
+        kind="schedule.solve",
+        params={"cycle_id": cycle.id, "effort": 1},
+        requested_by_id=actor.id,
+        status=JobStatus.DONE,
+    )
+    db.session.add(world.solve_job)
     db.session.commit()

@@ -46,4 +46,8 @@ def seed(progress=None) -> SeedResult:
     from app.demo import outcomes
 
     result.created += outcomes.seed(actor=admin, progress=progress)
+    # scheduling: the cycles with awards solved; the past ones published and run, with delivered shifts
+    from app.demo import scheduling
+
+    result.created += scheduling.seed(actor=admin, progress=progress)
     return result

@@ -158,3 +158,22 @@ def _report_reminders() -> None:
 
 
 register_periodic(Periodic("outcomes.report_reminders", _report_reminders, cron={"minute": 53}))
+# --- scheduling: solving a cycle from the web; the experiments' clock --------------------
+
+
+@handler("schedule.solve")
+def _solve_schedule(job: JobRequest, progress: Progress) -> dict:
+    from app.scheduling.services import run_solve
+
+    return run_solve(job, progress)
+
+
+def _advance_experiments() -> None:
+    from app.scheduling.services import advance_experiments
+
+    run = advance_experiments()
+    if run.started or run.completed:
+        log.info("scheduling: %s experiment(s) started, %s completed", run.started, run.completed)
+
+
+register_periodic(Periodic("scheduling.advance_experiments", _advance_experiments, seconds=60))

@@ -18,7 +18,11 @@ What goes in:
 - facility-wide shutdowns and machine days as downtime; the mode of every shift from the mode
   periods (no period at all = unknown, as the solver reads an empty tuple);
 - experiments that stay (published, running, completed — rapid-access sessions are published
-  at booking) as pins; planned experiments are the draft the new solution replaces.
+  at booking) as pins, and the planned experiments staff pinned (`ExperimentPin`); the other
+  planned experiments are the draft the new solution replaces.
+
+`evaluate(built, sessions)` scores sessions with the solver's own objective (the drafts of the
+web workflow compare by it).
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ from app.proposals.status import ProposalStatus
 from app.reviews.models import Award, Decision, Outcome, PanelDecision
 from app.scheduling import solver
 from app.scheduling.calendar import CycleGrid, downtime_indices
-from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment
+from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment, ExperimentPin
+from app.scheduling.solver.grid import Grid, objective
 
 SCHEDULABLE = (ProposalStatus.ACCEPTED, ProposalStatus.SCHEDULED)
 STAYING = (BookingStatus.PUBLISHED, BookingStatus.RUNNING, BookingStatus.COMPLETED)
@@ -111,8 +116,10 @@ def _awards(cycle: Cycle) -> list[Award]:
     )
 
 
-def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None) -> Built:
+def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None, pin_planned: bool = True) -> Built:
     """The solver's Problem for `cycle`, read from the database (see the module docstring).
+    With `pin_planned=False` the pinned planned experiments are left out like the others (to
+    score a whole draft with `evaluate`).
 
     Raises: InvalidState (facility not set up).
     """
@@ -144,6 +151,7 @@ def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None) -> Bui
             )
         )
     }
+    pinned = pinned_ids(experiments) if pin_planned else set()
     instruments = {i.code: i for i in facility_queries.list_instruments(active_only=True)}
     for a in awards:
         instruments.setdefault(a.instrument.code, a.instrument)
@@ -197,7 +205,7 @@ def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None) -> Bui
             continue
         if b.kind != BookingKind.EXPERIMENT:
             unavailable[b.instrument_id].update(span)
-        elif b.status in STAYING:
+        elif b.status in STAYING or (b.status == BookingStatus.PLANNED and b.id in pinned):
             experiment = experiments.get(b.id)
             award_row = experiment.award if experiment is not None else None
             pi = award_row.proposal.pi if award_row is not None else None
@@ -275,6 +283,8 @@ def store_solution(
             )
         )
     )
+    keep = pinned_ids(old)  # pinned planned experiments stay
+    old = [i for i in old if i not in keep]
     if old:
         db.session.execute(delete(Experiment).where(Experiment.booking_id.in_(old)))
         db.session.execute(delete(Booking).where(Booking.id.in_(old)))
@@ -322,3 +332,28 @@ def store_solution(
         at=now,
     )
     return Stored(replaced=len(old), created=len(rows))
+
+
+def pinned_ids(booking_ids) -> set[int]:
+    """Which of these experiments (booking ids) staff pinned."""
+    ids = list(booking_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(ExperimentPin.booking_id).where(ExperimentPin.booking_id.in_(ids))))
+
+
+def session_of(built: Built, booking: Booking, award: Award) -> solver.Session | None:
+    """A stored experiment as a solver Session on `built`'s grid (None off the grid or when its
+    award is not in the problem)."""
+    span = built.cal.covering(booking.starts_at, booking.ends_at)
+    key = award_key(award)
+    if not span or key not in built.awards:
+        return None
+    return solver.Session(booking.instrument.code, span.start, len(span), key)
+
+
+def evaluate(built: Built, sessions) -> int:
+    """The solver's objective of `sessions` on `built.problem` (its pins are the constant)."""
+    grid = Grid(built.problem)
+    contexts = {a.key: grid.context(a) for a in built.problem.awards}
+    return objective(built.problem, [s for s in sessions if s.award in contexts], contexts)

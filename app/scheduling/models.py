@@ -11,13 +11,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.core.db import str_enum, utcnow
+from app.core.db import JSONType, str_enum, utcnow
 from app.extensions import db
-from app.facility.models import Booking, Instrument
+from app.facility.models import Booking, Cycle, Instrument
 from app.reviews.models import Award
 
 DEFAULT_MAX_SESSIONS = 1
@@ -109,3 +109,68 @@ class CalendarFeed(db.Model):
     __table_args__ = (
         CheckConstraint("(kind = 'instrument') = (instrument_id IS NOT NULL)", name="instrument_iff_instrument_feed"),
     )
+
+
+class ScheduleDraft(db.Model):
+    """One solve of a cycle (or the hand-edited state of one), kept so that drafts compare.
+
+    `sessions` is the snapshot of the cycle's planned experiments the draft stands for (award,
+    instrument, start and end as ISO instants, pinned); `unplaced` the awards not fully placed
+    with the solver's reason; `groups` the solver's per-group figures. Exactly one draft of a
+    cycle is `applied`: the planned experiments in `bookings` are its sessions (edits on the
+    timeline update the bookings and this snapshot together). See docs/SCHEDULING.md.
+    """
+
+    __tablename__ = "schedule_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job_requests.id", ondelete="SET NULL"))
+    effort: Mapped[int] = mapped_column(Integer, default=5)
+    #: the value of every planned session of the draft (pinned ones included), on the solver's objective
+    objective: Mapped[int] = mapped_column(Integer, default=0)
+    greedy_objective: Mapped[int] = mapped_column(Integer, default=0)
+    #: the solver's bound plus the value of the pinned sessions (a bound of schedules keeping them)
+    bound: Mapped[int] = mapped_column(Integer, default=0)
+    wall_time: Mapped[float] = mapped_column(default=0.0)
+    groups: Mapped[list] = mapped_column(JSONType, default=list)
+    unplaced: Mapped[list] = mapped_column(JSONType, default=list)
+    sessions: Mapped[list] = mapped_column(JSONType, default=list)
+    applied: Mapped[bool] = mapped_column(default=False)
+    edited_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+
+    cycle: Mapped[Cycle] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "number", name="uq_schedule_drafts_cycle_number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        # exactly one applied draft per cycle (at most one, by the database)
+        Index(
+            "uq_schedule_drafts_applied",
+            "cycle_id",
+            unique=True,
+            sqlite_where=text("applied"),
+            postgresql_where=text("applied"),
+        ),
+    )
+
+    @property
+    def gap(self) -> float:
+        if self.bound <= 0:
+            return 0.0
+        return max(0.0, (self.bound - self.objective) / self.bound)
+
+
+class ExperimentPin(db.Model):
+    """A planned experiment staff pinned: a new solve keeps it where it is."""
+
+    __tablename__ = "experiment_pins"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("experiments.booking_id", ondelete="CASCADE"), primary_key=True)
+    pinned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    pinned_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -76,3 +76,40 @@ def can_manage_feeds(actor: Any) -> bool:
 def can_revoke_feed(actor: Any, feed: Any) -> bool:
     """The feed's owner, or an admin (e.g. a URL that leaked)."""
     return _is_person(actor) and (feed.user_id == actor.id or is_admin(actor))
+
+
+# --- the schedule workflow (issue 7) ------------------------------------------------------
+
+
+def can_plan_schedule(actor: Any) -> bool:
+    """Solve a cycle from the web, see and compare its drafts: staff and instrument scientists."""
+    return is_staff(actor) or is_instrument_scientist(actor)
+
+
+def can_edit_draft(actor: Any, instrument: Any) -> bool:
+    """Move, swap, pin, unpin, remove or add planned experiments on `instrument`: staff, and the
+    instrument's own scientists."""
+    return is_staff(actor) or is_instrument_scientist(actor, instrument)
+
+
+def can_publish_schedule(actor: Any) -> bool:
+    """Publish a cycle's planned experiments, change or cancel a published one: staff only."""
+    return is_staff(actor)
+
+
+def can_cancel_experiment(actor: Any) -> bool:
+    return is_staff(actor)
+
+
+def is_local_contact(actor: Any, experiment: Any) -> bool:
+    return (
+        actor is not None
+        and getattr(actor, "id", None) is not None
+        and experiment is not None
+        and experiment.local_contact_id == actor.id
+    )
+
+
+def can_record_delivery(actor: Any, experiment: Any) -> bool:
+    """Delivered shifts and lost time of an experiment that ended: its local contact, or staff."""
+    return is_local_contact(actor, experiment) or is_staff(actor)

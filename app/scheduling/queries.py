@@ -17,7 +17,7 @@ from app.proposals.models import Call
 from app.reviews.models import Award, Decision, PanelDecision
 from app.scheduling import permissions
 from app.scheduling.calendar import CycleGrid, booking_indices, free_runs, shutdown_indices
-from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment
+from app.scheduling.models import DEFAULT_MAX_SESSIONS, AwardSchedule, Experiment, ScheduleDraft
 
 
 @dataclass(frozen=True)
@@ -116,3 +116,270 @@ def cycle_awards(cycle: Cycle) -> list[AwardRow]:
     return [
         AwardRow(a, grades.get(a.proposal_id), limits.get(a.id, DEFAULT_MAX_SESSIONS), sessions[a.id]) for a in awards
     ]
+
+
+# --- the schedule workflow (issue 7): drafts, their comparison, the timeline -------------
+
+
+def list_drafts(cycle_id: int) -> list[ScheduleDraft]:
+    return list(
+        db.session.scalars(
+            select(ScheduleDraft).where(ScheduleDraft.cycle_id == cycle_id).order_by(ScheduleDraft.number.desc())
+        )
+    )
+
+
+def get_draft(draft_id: int) -> ScheduleDraft:
+    """Raises: NotFound."""
+    draft = db.session.get(ScheduleDraft, draft_id)
+    if draft is None:
+        raise NotFound("draft_not_found")
+    return draft
+
+
+def applied_draft(cycle_id: int) -> ScheduleDraft | None:
+    return db.session.scalar(
+        select(ScheduleDraft).where(ScheduleDraft.cycle_id == cycle_id, ScheduleDraft.applied.is_(True))
+    )
+
+
+@dataclass(frozen=True)
+class DraftChange:
+    """One award whose sessions differ between two drafts."""
+
+    award_id: int
+    reference: str
+    instrument: str
+    change: str  # "moved", "added" (only in the second), "removed" (only in the first)
+    before: list[tuple[datetime, datetime]]
+    after: list[tuple[datetime, datetime]]
+
+
+@dataclass(frozen=True)
+class DraftComparison:
+    first: ScheduleDraft
+    second: ScheduleDraft
+    objective: tuple[int, int]
+    rows: list[DraftChange]
+    unchanged: int
+    unplaced_first_only: list[dict]
+    unplaced_second_only: list[dict]
+    unplaced_both: list[tuple[dict, dict]]
+
+
+def _sessions_by_award(draft: ScheduleDraft) -> dict[int, dict]:
+    out: dict[int, dict] = {}
+    for s in draft.sessions:
+        row = out.setdefault(s["award_id"], {"reference": s["reference"], "instrument": s["instrument"], "times": []})
+        row["times"].append((datetime.fromisoformat(s["starts_at"]), datetime.fromisoformat(s["ends_at"])))
+    for row in out.values():
+        row["times"].sort()
+    return out
+
+
+def compare_drafts(first_id: int, second_id: int) -> DraftComparison:
+    """What moved between two drafts of a cycle, their objectives, and their unplaced awards.
+
+    Raises: NotFound (a draft, or drafts of different cycles).
+    """
+    first, second = get_draft(first_id), get_draft(second_id)
+    if first.cycle_id != second.cycle_id:
+        raise NotFound("draft_not_found")
+    a, b = _sessions_by_award(first), _sessions_by_award(second)
+    rows: list[DraftChange] = []
+    unchanged = 0
+    for award_id in sorted(set(a) | set(b), key=lambda k: (a.get(k) or b.get(k))["reference"]):
+        x, y = a.get(award_id), b.get(award_id)
+        if x is not None and y is not None and x["times"] == y["times"]:
+            unchanged += 1
+            continue
+        info = x or y
+        change = "moved" if x and y else ("added" if y else "removed")
+        rows.append(
+            DraftChange(
+                award_id,
+                info["reference"],
+                info["instrument"],
+                change,
+                x["times"] if x else [],
+                y["times"] if y else [],
+            )
+        )
+    ua = {u["award_id"]: u for u in first.unplaced}
+    ub = {u["award_id"]: u for u in second.unplaced}
+    return DraftComparison(
+        first,
+        second,
+        (first.objective, second.objective),
+        rows,
+        unchanged,
+        [ua[k] for k in ua if k not in ub],
+        [ub[k] for k in ub if k not in ua],
+        [(ua[k], ub[k]) for k in ua if k in ub],
+    )
+
+
+@dataclass
+class TimelineCell:
+    """A run of shifts on one instrument: free, downtime, a block, or an experiment."""
+
+    span: int
+    booking: Booking | None = None
+    experiment: Experiment | None = None
+    pinned: bool = False
+    downtime: bool = False
+
+
+@dataclass
+class TimelineRow:
+    instrument: Instrument
+    cells: list[TimelineCell]
+
+
+@dataclass
+class Timeline:
+    cycle: Cycle
+    cal: CycleGrid
+    first: int
+    end: int
+    days: list[tuple[Any, int]]  # (facility-local day, shifts shown that day)
+    rows: list[TimelineRow]
+    experiments: list[tuple[Booking, Experiment, bool]]  # in view, by start (the phone list)
+
+    @property
+    def start_day(self):
+        return self.cal.shifts[self.first].day if self.end > self.first else self.cycle.starts_on
+
+
+def timeline(cycle: Cycle, *, start=None, days: int = 14) -> Timeline:
+    """Instruments × shifts of `days` days from `start` (default: the cycle's first day)."""
+    from collections import Counter
+
+    from app.scheduling.calendar import downtime_indices
+    from app.scheduling.models import ExperimentPin
+
+    cal = CycleGrid.of(cycle)
+    first = 0
+    if start is not None:
+        first = next((i for i, s in enumerate(cal.shifts) if s.day >= start), len(cal))
+    first = min(first, max(0, len(cal) - 1))
+    last_day = cal.shifts[first].day if len(cal) else cycle.starts_on
+    end = first
+    shown: Counter = Counter()
+    while end < len(cal) and (cal.shifts[end].day - last_day).days < days:
+        shown[cal.shifts[end].day] += 1
+        end += 1
+    bookings = facility_queries.list_bookings(cycle.id)
+    experiments = {
+        e.booking_id: e
+        for e in db.session.scalars(
+            select(Experiment)
+            .where(Experiment.booking_id.in_([b.id for b in bookings if b.kind == BookingKind.EXPERIMENT]))
+            .options(selectinload(Experiment.award).selectinload(Award.proposal))
+        )
+    }
+    pinned = set(
+        db.session.scalars(select(ExperimentPin.booking_id).where(ExperimentPin.booking_id.in_(list(experiments))))
+    )
+    down = downtime_indices(cal, facility_queries.list_downtimes(cycle.id))
+    instruments = {i.id: i for i in facility_queries.list_instruments(active_only=True)}
+    for b in bookings:
+        instruments.setdefault(b.instrument_id, b.instrument)
+    at: dict[int, dict[int, Booking]] = {i: {} for i in instruments}
+    for b in bookings:
+        for i in cal.covering(b.starts_at, b.ends_at):
+            if first <= i < end:
+                at[b.instrument_id][i] = b
+    rows = []
+    for inst in sorted(instruments.values(), key=lambda i: i.code):
+        cells: list[TimelineCell] = []
+        for i in range(first, end):
+            b = at[inst.id].get(i)
+            key = ("b", b.id) if b is not None else ("d",) if i in down else ("f",)
+            if cells and getattr(cells[-1], "_key", None) == key:
+                cells[-1].span += 1
+                continue
+            cell = TimelineCell(
+                1,
+                booking=b,
+                experiment=experiments.get(b.id) if b is not None else None,
+                pinned=b is not None and b.id in pinned,
+                downtime=b is None and i in down,
+            )
+            cell._key = key  # type: ignore[attr-defined]
+            cells.append(cell)
+        rows.append(TimelineRow(inst, cells))
+    listed = sorted(
+        (
+            (b, experiments[b.id], b.id in pinned)
+            for b in bookings
+            if b.id in experiments
+            and b.ends_at > cal.starts_at(first)
+            and (end >= len(cal) or b.starts_at < cal.starts_at(end))
+        ),
+        key=lambda t: (t[0].starts_at, t[0].instrument.code),
+    )
+    return Timeline(cycle, cal, first, end, sorted(shown.items()), rows, listed)
+
+
+def experiment_detail(booking_id: int) -> tuple[Booking, Experiment, bool]:
+    """Raises: NotFound."""
+    from app.scheduling.models import ExperimentPin
+
+    experiment = db.session.get(Experiment, booking_id)
+    if experiment is None:
+        raise NotFound("experiment_not_found")
+    return experiment.booking, experiment, db.session.get(ExperimentPin, booking_id) is not None
+
+
+def swap_candidates(booking: Booking) -> list[tuple[Booking, Experiment]]:
+    return [
+        (b, e)
+        for b, e in db.session.execute(
+            select(Booking, Experiment)
+            .join(Experiment, Experiment.booking_id == Booking.id)
+            .where(
+                Booking.cycle_id == booking.cycle_id,
+                Booking.instrument_id == booking.instrument_id,
+                Booking.id != booking.id,
+                Booking.status.in_([BookingStatus.PLANNED, BookingStatus.PUBLISHED]),
+            )
+            .order_by(Booking.starts_at)
+        ).tuples()
+    ]
+
+
+def published_sessions_of_proposal(proposal_id: int) -> list[Booking]:
+    """The proposal's experiments its team may see: published, running, completed."""
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .join(Experiment, Experiment.booking_id == Booking.id)
+            .join(Award, Award.id == Experiment.award_id)
+            .where(
+                Award.proposal_id == proposal_id,
+                Booking.status.in_([BookingStatus.PUBLISHED, BookingStatus.RUNNING, BookingStatus.COMPLETED]),
+            )
+            .order_by(Booking.starts_at)
+        )
+    )
+
+
+def schedulable_awards(cycle: Cycle) -> list[Award]:
+    """Awards of the cycle that may get sessions by hand (not withdrawn)."""
+    return [row.award for row in cycle_awards(cycle)]
+
+
+def count_planned(cycle_id: int) -> int:
+    """The cycle's planned experiments (what publishing would publish)."""
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(
+            Booking.cycle_id == cycle_id,
+            Booking.kind == BookingKind.EXPERIMENT,
+            Booking.status == BookingStatus.PLANNED,
+        )
+    )

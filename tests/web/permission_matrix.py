@@ -627,4 +627,66 @@ MATRIX: dict[tuple[str, str], Entry] = {
         data=lambda w: {"day": "2091-03-10", "shift": 0, "length": 1},
         ok=frozenset({409, 422}),
     ),
+    # the schedule workflow (issue 7): the World's planned `workflow_booking` of the award (cycle 2091-I,
+    # on the instrument scientist's instrument, no local contact), a `draft` of that cycle, and a
+    # finished `solve_job` requested by the user office persona
+    ("scheduling.plan_index", "GET"): Entry(allow(STAFF, "instrument_scientist")),
+    ("scheduling.plan", "GET"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"name": w.schedule_cycle.name}
+    ),
+    ("scheduling.solve", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"),
+        args=lambda w: {"name": w.schedule_cycle.name},
+        data=lambda w: {"effort": "eleven"},
+        ok=frozenset({422}),
+    ),
+    ("scheduling.solve_progress", "GET"): Entry(STAFF, args=lambda w: {"job_id": w.solve_job.id}),
+    ("scheduling.draft", "GET"): Entry(allow(STAFF, "instrument_scientist"), args=lambda w: {"draft_id": w.draft.id}),
+    ("scheduling.apply_draft", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"draft_id": w.draft.id}, once=True
+    ),
+    ("scheduling.compare", "GET"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"name": w.schedule_cycle.name}
+    ),
+    ("scheduling.publish", "POST"): Entry(STAFF, args=lambda w: {"name": w.schedule_cycle.name}, once=True),
+    ("scheduling.timeline", "GET"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"name": w.schedule_cycle.name}
+    ),
+    ("scheduling.check_add", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"name": w.schedule_cycle.name}, ok=frozenset({422})
+    ),
+    ("scheduling.add", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"name": w.schedule_cycle.name}, ok=frozenset({422})
+    ),
+    ("scheduling.experiment", "GET"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"booking_id": w.workflow_booking.id}
+    ),
+    ("scheduling.check_move", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"booking_id": w.workflow_booking.id}, ok=frozenset({422})
+    ),
+    ("scheduling.move", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"booking_id": w.workflow_booking.id}, ok=frozenset({422})
+    ),
+    ("scheduling.check_swap", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"booking_id": w.workflow_booking.id}, ok=frozenset({422})
+    ),
+    ("scheduling.swap", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"booking_id": w.workflow_booking.id}, ok=frozenset({422})
+    ),
+    ("scheduling.pin", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"booking_id": w.workflow_booking.id}, once=True
+    ),
+    ("scheduling.unpin", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"booking_id": w.workflow_booking.id}, ok=frozenset({302})
+    ),
+    ("scheduling.remove", "POST"): Entry(
+        allow(STAFF, "instrument_scientist"), args=lambda w: {"booking_id": w.workflow_booking.id}, once=True
+    ),
+    ("scheduling.cancel", "POST"): Entry(
+        STAFF, args=lambda w: {"booking_id": w.workflow_booking.id}, data=lambda w: {"reason": ""}, ok=frozenset({422})
+    ),
+    # the local contact or staff (the World's experiment has no local contact)
+    ("scheduling.delivery", "POST"): Entry(
+        STAFF, args=lambda w: {"booking_id": w.workflow_booking.id}, ok=frozenset({409, 422})
+    ),
 }

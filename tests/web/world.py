@@ -75,6 +75,11 @@ class World:
     feed: Any = None
     feed_secret: str = ""
     user_feed_secret: str = ""
+    # --- scheduling workflow (tests/factories_scheduling.add_scheduling_objects) ---
+    workflow_booking: Any = None
+    schedule_cycle: Any = None
+    draft: Any = None
+    solve_job: Any = None
     # --- visits ---
     # --- outcomes (tests/factories_outcomes.add_outcome_objects) ---
     ended_experiment: Any = None
@@ -129,6 +134,9 @@ def build_world(app) -> World:
         add_review_objects(world, owner=owner, actor=staff)
         # --- scheduling ---
         add_schedule_objects(world, owner=owner, actor=staff)
+        from tests.factories_scheduling import add_scheduling_objects
+
+        add_scheduling_objects(world, actor=staff)
         # --- visits ---
         from tests.factories_visits import add_visit_objects
 

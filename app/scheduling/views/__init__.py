@@ -1,6 +1,6 @@
 """Pages of the scheduling domain, one module per area, all on the blueprint `bp`:
-booking.py (direct booking, awards' settings); further modules add the schedule workflow and
-the calendars."""
+booking.py (direct booking, awards' settings), workflow.py (solve, drafts, timeline, publish,
+lifecycle); further modules add the calendars."""
 
 from __future__ import annotations
 
@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("scheduling", __name__, url_prefix="/scheduling", template_folder="../templates")
 
-from app.scheduling.views import booking, calendars  # noqa: E402,F401  (routes register on import)
+from app.scheduling.views import booking, calendars, workflow  # noqa: E402,F401  (routes register on import)

@@ -1,5 +1,13 @@
 """Use cases of the scheduling domain: the only code here that changes state.
 
+This module holds direct booking (blocks, rapid-access sessions) and the solver's settings per
+award; its sub-modules, re-exported at the end:
+
+    drafts      solving a cycle from the web (a job request), drafts kept and compared, the
+                timeline's edits (move, swap, pin, unpin, remove, add) with their warnings
+    lifecycle   publishing; changes and cancellations of published experiments (e-mail to the
+                team, iCal sequence); the clock's start and completion; delivered shifts
+
 Direct booking holds under concurrency (DESIGN.md §5): the service checks for a live booking
 in the way (a precise message), and on PostgreSQL the exclusion constraint refuses a
 concurrent insert the check could not see — its violation becomes the same
@@ -367,3 +375,8 @@ def set_max_sessions(award_id: int, max_sessions: Any, *, actor: Any, now: datet
     row.max_sessions, row.updated_at = number, now or utcnow()
     audit.record(actor, "award.max_sessions", award, changes={"max_sessions": {"before": before, "after": number}})
     return row
+
+
+# the workflow's use cases (they use the booking helpers above)
+from app.scheduling.services.drafts import *  # noqa: E402,F403
+from app.scheduling.services.lifecycle import *  # noqa: E402,F403
