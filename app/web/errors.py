@@ -29,7 +29,38 @@ def json_error(status: int, code: str, text: str, *, field: str | None = None, e
     return jsonify(body), status
 
 
+def _nul_field(value, name: str = "") -> str | None:
+    """The name of the first field whose name or value holds a NUL character (PostgreSQL text
+    cannot store one, so it would fail deep inside a query), or None."""
+    if isinstance(value, str):
+        return name or "body" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_field(str(key), str(key)) or _nul_field(item, str(key))
+            if found:
+                return found
+    if isinstance(value, list):
+        for item in value:
+            found = _nul_field(item, name)
+            if found:
+                return found
+    return None
+
+
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_characters():
+        sources = [request.args.to_dict(flat=False)]
+        if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+                sources.append(request.form.to_dict(flat=False))
+            elif request.is_json:
+                sources.append(request.get_json(silent=True))
+        for source in sources:
+            field = _nul_field(source)
+            if field:
+                raise ValidationFailed("nul_character", field=field)
+
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
         text = message(exc)

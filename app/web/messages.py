@@ -36,6 +36,7 @@ MESSAGES: dict[str, Any] = {
     "job_kind_unknown": _l("Unknown kind of background job: %(kind)s."),
     "setting_unknown": _l("Unknown setting %(key)s."),
     "setting_wrong_type": _l("Enter a value of type %(expected)s."),
+    "nul_character": _l("This field contains a character that cannot be stored (NUL): remove it and try again."),
     "setting_item_invalid": _l("“%(item)s” is not a valid entry here."),
     "setting_too_small": _l("The smallest allowed value is %(minimum)s."),
     "setting_too_large": _l("The largest allowed value is %(maximum)s."),

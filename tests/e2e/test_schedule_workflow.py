@@ -133,3 +133,10 @@ def test_staff_solve_pin_resolve_publish_and_the_pi_sees_the_date(app, page, dem
         when = facility_queries.grid().local(first.starts_at)
     expect(notice).to_contain_text(when)
     assert date.fromisoformat(when[:10]).year >= 2026
+
+    # … and in "my experiments", the page a user plans travel on
+    page.goto("/scheduling/mine")
+    upcoming = page.locator("main ul").first
+    expect(upcoming).to_contain_text("MX1")
+    expect(upcoming).to_contain_text(when[:10])
+    axe(page)

@@ -236,3 +236,13 @@ def test_rendered_pages_have_no_inline_script_or_style_without_the_nonce(app, pe
         assert not finder.problems, f"{url} as {persona}: {finder.problems}"
         checked += 1
     assert checked >= 3
+
+
+def test_a_nul_character_is_refused_naming_the_field_and_changes_nothing(client, app_ctx):
+    api = client.get("/api/v1/countries?group=a%00b")
+    assert api.status_code == 422
+    assert api.get_json()["field"] == "group"
+    assert api.get_json()["code"] == "nul_character"
+    page = client.post("/login", data={"email": "a\x00@example.org", "password": "x"})
+    assert page.status_code == 422
+    assert b"NUL" in page.data
