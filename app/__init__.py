@@ -94,6 +94,12 @@ def _register_domains(app: Flask) -> None:
     from app.scheduling import permissions as scheduling_permissions
 
     permissions.register(scheduling_permissions)
+    # reports domain: registered here
+    from app.reports import permissions as reports_permissions
+    from app.reports import services as reports_services
+
+    permissions.register(reports_permissions)
+    reports_services.register_subscribers()  # rollups follow proposals, reviews, scheduling
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
