@@ -118,6 +118,10 @@ def _register_domains(app: Flask) -> None:
     from app.scheduling import views as scheduling_views
 
     app.register_blueprint(scheduling_views.bp)
+    # reports blueprints: registered here
+    from app.reports import views as reports_views
+
+    app.register_blueprint(reports_views.bp)
     api.init_app(app)
 
 

@@ -11,12 +11,14 @@ from app.accounts import queries as accounts_queries
 from app.api.auth import bearer_user, token_required
 from app.api.facility import BLUEPRINTS as FACILITY_BLUEPRINTS
 from app.api.proposals import BLUEPRINTS as PROPOSALS_BLUEPRINTS
+from app.api.reports import BLUEPRINTS as REPORTS_BLUEPRINTS
 from app.api.reviews import BLUEPRINTS as REVIEWS_BLUEPRINTS
 from app.api.schemas import ApiErrorSchema, CountryQuerySchema, CountrySchema, MeSchema
 
 me_bp = ApiBlueprint("api_me", __name__, url_prefix="/api/v1", description="The token's owner")
 countries_bp = ApiBlueprint("api_countries", __name__, url_prefix="/api/v1", description="Reference data: countries")
 BLUEPRINTS = [me_bp, countries_bp, *FACILITY_BLUEPRINTS, *PROPOSALS_BLUEPRINTS, *REVIEWS_BLUEPRINTS]
+BLUEPRINTS += REPORTS_BLUEPRINTS
 
 
 @me_bp.get("/me")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import distinct, func, select
 
 from app.accounts import queries as accounts_queries
+from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.facility import queries as facility_queries
 from app.facility.models import Cycle, Instrument
@@ -286,3 +287,81 @@ def last_refresh() -> ReportRefresh | None:
 def host_country() -> str | None:
     facility = facility_queries.find_facility()
     return facility.host_country if facility else None
+
+
+# --- filters from text (the dashboard's query string and the API's) ----------------------------
+
+
+def _ints(values, field_name: str) -> tuple[int, ...]:
+    out = []
+    for value in values or ():
+        try:
+            year = int(str(value).strip())
+        except ValueError:
+            raise ValidationFailed("report_year_invalid", field=field_name, value=str(value)) from None
+        if not 1900 <= year <= 2200:
+            raise ValidationFailed("report_year_invalid", field=field_name, value=str(value))
+        out.append(year)
+    return tuple(sorted(set(out)))
+
+
+def _choice(value, allowed, field_name: str):
+    if value in (None, ""):
+        return None
+    if str(value) not in allowed:
+        raise ValidationFailed("report_filter_invalid", field=field_name, value=str(value))
+    return str(value)
+
+
+def parse_filters(
+    *,
+    years=(),
+    cycles=(),
+    instruments=(),
+    routes=(),
+    mode=None,
+    group=None,
+    unit=None,
+    basis=None,
+    base_year=None,
+) -> Filters:
+    """Filters from text: years (numbers), cycles (names), instruments (codes), routes, mode,
+    country group (name), unit, basis ("proposals" / "delivered"), base year.
+
+    Raises: ValidationFailed naming the field of the first value that is not a valid choice."""
+    from app.proposals.models import AccessRoute
+
+    cycle_ids = []
+    by_name = {c.name: c.id for c in facility_queries.list_cycles()}
+    for name in cycles or ():
+        if name not in by_name:
+            raise ValidationFailed("report_filter_invalid", field="cycles", value=str(name))
+        cycle_ids.append(by_name[name])
+    instrument_ids = []
+    by_code = dict(db.session.execute(select(Instrument.code, Instrument.id)).all())
+    for code in instruments or ():
+        if code not in by_code:
+            raise ValidationFailed("report_filter_invalid", field="instruments", value=str(code))
+        instrument_ids.append(by_code[code])
+    for route in routes or ():
+        _choice(route, {r.value for r in AccessRoute}, "routes")
+    group_id = None
+    if group:
+        found = accounts_queries.find_country_group(str(group))
+        if found is None:
+            raise ValidationFailed("report_filter_invalid", field="group", value=str(group))
+        group_id = found.id
+    base = _ints([base_year], "base_year")[0] if base_year not in (None, "") else None
+    return resolve(
+        Filters(
+            years=_ints(years, "years"),
+            cycle_ids=tuple(sorted(cycle_ids)),
+            instrument_ids=tuple(sorted(instrument_ids)),
+            routes=tuple(sorted(set(routes or ()))),
+            mode=Mode(_choice(mode, {m.value for m in Mode}, "mode") or Mode.FRACTIONAL),
+            group_id=group_id,
+            unit=Unit(_choice(unit, {u.value for u in Unit}, "unit") or Unit.PROPOSALS_SUBMITTED),
+            basis=_choice(basis, set(BASES), "basis") or PROPOSALS_BASIS,
+            base_year=base,
+        )
+    )

@@ -267,6 +267,8 @@ MESSAGES: dict[str, Any] = {
     "in_shutdown": _l("This falls in the shutdown %(title)s (%(starts)s to %(ends)s): nothing is booked then."),
     # --- visits ---
     # --- reports ---
+    "report_filter_invalid": _l("%(value)s is not a valid choice for this filter."),
+    "report_year_invalid": _l("Years are whole numbers between 1900 and 2200 (%(value)s is not)."),
 }
 
 GENERIC = _l("The request could not be completed (%(code)s).")

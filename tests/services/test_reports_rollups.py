@@ -17,7 +17,17 @@ from tests import factories_reports as fr
 
 def rows():
     usage = sorted(
-        (r.cycle_id, r.year, r.instrument_id, r.route, r.country, r.unit, round(r.pi, 9), round(r.whole, 9), round(r.fractional, 9))
+        (
+            r.cycle_id,
+            r.year,
+            r.instrument_id,
+            r.route,
+            r.country,
+            r.unit,
+            round(r.pi, 9),
+            round(r.whole, 9),
+            round(r.fractional, 9),
+        )
         for r in db.session.scalars(select(ReportUsage))
     )
     pairs = sorted(
@@ -46,7 +56,13 @@ def test_example_proposals_in_every_mode(example):
     f = q(years=(2027,), unit=Unit.PROPOSALS_SUBMITTED)
     assert clean(queries.by_country(f, mode=Mode.PI)) == {"DE": 1, "FR": 1, "IT": 1}
     assert clean(queries.by_country(f, mode=Mode.WHOLE)) == {"DE": 1, "FR": 2, "INTL": 1, "HOUSE": 1, "IT": 1}
-    assert clean(queries.by_country(f, mode=Mode.FRACTIONAL)) == {"DE": 0.25, "FR": 1, "INTL": 0.25, "HOUSE": 0.5, "IT": 1}
+    assert clean(queries.by_country(f, mode=Mode.FRACTIONAL)) == {
+        "DE": 0.25,
+        "FR": 1,
+        "INTL": 0.25,
+        "HOUSE": 0.5,
+        "IT": 1,
+    }
     accepted = q(years=(2027,), unit=Unit.PROPOSALS_ACCEPTED)
     assert clean(queries.by_country(accepted, mode=Mode.FRACTIONAL)) == {"DE": 0.25, "FR": 0.5, "INTL": 0.25, "IT": 1}
 

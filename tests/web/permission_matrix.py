@@ -483,4 +483,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
         data=lambda w: {f"a{w.award.id}-max_sessions": "2"},
         ok=frozenset({302}),
     ),
+    # reports (issue 10): directors, the user office and admins; no objects needed
+    ("reports.dashboard", "GET"): Entry(allow(STAFF, "director")),
+    ("reports.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"name": "countries", "fmt": "csv"}),
+    ("reports.annual", "GET"): Entry(allow(STAFF, "director")),
+    ("reports.static", "GET"): Entry(ANYONE, args=lambda w: {"filename": "reports/reports.css"}),
+    ("api_reports.usage", "GET"): Entry(allow(STAFF, "director")),
+    ("api_reports.collaboration", "GET"): Entry(allow(STAFF, "director")),
 }
