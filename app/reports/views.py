@@ -146,15 +146,21 @@ def _filters_text(f: queries.Filters) -> str:
 C = exports.Column
 
 
-def build_tables(f: queries.Filters) -> dict[str, exports.Table]:
+def compute(f: queries.Filters) -> dict:
+    """The reads one page needs, each done once."""
+    return {"by_country": queries.by_country(f), "series": queries.by_year(f), "collab": queries.collaboration(f)}
+
+
+def build_tables(f: queries.Filters, computed: dict | None = None) -> dict[str, exports.Table]:
     """Every table behind a chart, keyed by its export name."""
+    computed = computed or compute(f)
     units = unit_labels()
     defs = definitions(f)
     host = queries.host_country()
     filters = _filters_text(f)
     country_rows = [{**row, "name": key_name(row["country"])} for row in queries.country_table(f)]
-    collab = queries.collaboration(f)
-    series = queries.by_year(f)
+    collab = computed["collab"]
+    series = computed["series"]
     tables = {
         "countries": exports.Table(
             "countries",
@@ -250,20 +256,20 @@ def build_tables(f: queries.Filters) -> dict[str, exports.Table]:
     return tables
 
 
-def _chart_data(f: queries.Filters, tables: dict[str, exports.Table]) -> dict:
-    by_country = queries.by_country(f)
+def _chart_data(f: queries.Filters, tables: dict[str, exports.Table], computed: dict) -> dict:
+    by_country = computed["by_country"]
+    series = computed["series"]
     drawable = _drawable()
-    collab = queries.collaboration(f)
+    collab = computed["collab"]
     keys = collab["keys"][:30]
     return {
         "unit": unit_labels()[Unit(f.unit)],
         "map": [
             {"name": k, "value": round(v, 4), "label": key_name(k)} for k, v in by_country.items() if k in drawable
         ],
-        "series": {str(y): v for y, v in queries.by_year(f).items()},
+        "series": {str(y): v for y, v in series.items()},
         "names": {
-            k: key_name(k)
-            for k in set(by_country) | set(collab["keys"]) | {k for v in queries.by_year(f).values() for k in v}
+            k: key_name(k) for k in set(by_country) | set(collab["keys"]) | {k for v in series.values() for k in v}
         },
         "matrix": {
             "keys": keys,
@@ -300,8 +306,9 @@ def _drawable() -> set[str]:
 def dashboard():
     require(permissions.can_view_reports, current_user)
     f, errors = _filters()
-    tables = build_tables(f)
-    by_country = queries.by_country(f)
+    computed = compute(f)
+    tables = build_tables(f, computed)
+    by_country = computed["by_country"]
     drawable = _drawable()
     host = queries.host_country()
     not_drawn = sorted(
@@ -313,7 +320,7 @@ def dashboard():
         f=f,
         errors=errors,
         tables=tables,
-        data=_chart_data(f, tables),
+        data=_chart_data(f, tables, computed),
         not_drawn=not_drawn,
         total=sum(by_country.values()),
         foreign_share=metrics.foreign_share(by_country, host) if host else None,
