@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import lru_cache
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import get_locale
@@ -71,7 +72,12 @@ def key_name(key: str) -> str:
         return _("In-house (facility staff)")
     if key == metrics.UNKNOWN:
         return _("Unknown affiliation")
-    return countries.name(key, str(get_locale() or "en"))
+    return _country_name(key, str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=8192)
+def _country_name(code: str, locale: str) -> str:
+    return countries.name(code, locale)  # Babel parses the locale on every call: once per pair here
 
 
 def definitions(f: queries.Filters) -> list[str]:
