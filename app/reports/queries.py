@@ -352,6 +352,8 @@ def parse_filters(
     for route in routes or ():
         _choice(route, {r.value for r in AccessRoute}, "routes")
     group_id = None
+    if group and ("\x00" in str(group) or len(str(group)) > 100):  # never sent to the database as is
+        raise ValidationFailed("report_filter_invalid", field="group", value=str(group).replace("\x00", ""))
     if group:
         found = accounts_queries.find_country_group(str(group))
         if found is None:

@@ -109,4 +109,6 @@ def test_api_usage_and_collaboration(client, example):
     assert bad.status_code == 422 and "mode" in str(bad.json)
     unknown = client.get("/api/v1/reports/usage?instruments=NOPE", headers=h)
     assert unknown.status_code == 422 and "instruments" in str(unknown.json)
+    nul = client.get("/api/v1/reports/usage?group=%00x", headers=h)
+    assert nul.status_code == 422 and "group" in str(nul.json)
     assert client.get("/api/v1/reports/usage").status_code == 401
