@@ -106,6 +106,12 @@ def _register_domains(app: Flask) -> None:
 
     permissions.register(outcomes_permissions)
     outcomes_views.init_app(app)  # fills the review pages' PI record slot and the proposal notices slot
+    # reports domain: registered here
+    from app.reports import permissions as reports_permissions
+    from app.reports import services as reports_services
+
+    permissions.register(reports_permissions)
+    reports_services.register_subscribers()  # rollups follow proposals, reviews, scheduling
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -130,6 +136,10 @@ def _register_domains(app: Flask) -> None:
     app.register_blueprint(visits_views.bp)
     # visits.outcomes blueprints: registered here
     app.register_blueprint(outcomes_views.bp)
+    # reports blueprints: registered here
+    from app.reports import views as reports_views
+
+    app.register_blueprint(reports_views.bp)
     api.init_app(app)
 
 

@@ -1,4 +1,5 @@
-"""Flask commands: `flask seed-demo`, `flask users …`, `flask jobs run`, `flask schedule solve`."""
+"""Flask commands: `flask seed-demo`, `flask users …`, `flask jobs run`, `flask schedule solve`,
+`flask reports refresh`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ console = Console()
 users_cli = AppGroup("users", help="People and their roles.")
 jobs_cli = AppGroup("jobs", help="The background jobs process.")
 schedule_cli = AppGroup("schedule", help="Scheduling: place a cycle's awards on the instruments' calendars.")
+reports_cli = AppGroup("reports", help="Reports: the rollup tables behind the directors' dashboard.")
 
 
 @users_cli.command("create")
@@ -178,8 +180,36 @@ def seed_demo(quiet: bool) -> None:
         console.print(table)
 
 
+@reports_cli.command("refresh")
+@click.option("--full", is_flag=True, help="Rebuild every cycle (the nightly reconcile), not only the dirty ones.")
+def reports_refresh(full: bool) -> None:
+    """Bring the report rollups up to date: the cycles marked dirty, or all of them with --full."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app.reports import services as reports
+
+    with Progress(
+        TextColumn("cycles refreshed"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, cycle: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"cycle id {cycle}")
+
+        run = reports.rebuild_all if full else reports.refresh_dirty
+        report = run(progress=progress)
+    kind = "full rebuild" if report.full else "incremental refresh"
+    console.print(f"[green]{kind}[/green]: {report.cycles} cycle(s), {report.rows:,} rollup row(s).")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(schedule_cli)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(reports_cli)

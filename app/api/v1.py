@@ -12,6 +12,7 @@ from app.api.auth import bearer_user, token_required
 from app.api.facility import BLUEPRINTS as FACILITY_BLUEPRINTS
 from app.api.proposals import BLUEPRINTS as PROPOSALS_BLUEPRINTS
 from app.api.publications import BLUEPRINTS as PUBLICATIONS_BLUEPRINTS
+from app.api.reports import BLUEPRINTS as REPORTS_BLUEPRINTS
 from app.api.reviews import BLUEPRINTS as REVIEWS_BLUEPRINTS
 from app.api.schedule import BLUEPRINTS as SCHEDULE_BLUEPRINTS
 from app.api.schemas import ApiErrorSchema, CountryQuerySchema, CountrySchema, MeSchema
@@ -28,6 +29,7 @@ BLUEPRINTS = [
     *PUBLICATIONS_BLUEPRINTS,
     *VISITS_BLUEPRINTS,
     *SCHEDULE_BLUEPRINTS,
+    *REPORTS_BLUEPRINTS,
 ]
 
 

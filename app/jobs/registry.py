@@ -177,3 +177,32 @@ def _advance_experiments() -> None:
 
 
 register_periodic(Periodic("scheduling.advance_experiments", _advance_experiments, seconds=60))
+# --- reports: rollups of the dirty cycles every minute, a full reconcile every night ---------
+
+
+def _refresh_report_rollups() -> None:
+    from app.reports.services import refresh_dirty
+
+    report = refresh_dirty()
+    if report.cycles:
+        log.info("reports: %s cycle(s) refreshed, %s rollup row(s)", report.cycles, report.rows)
+
+
+def _reconcile_report_rollups() -> None:
+    from app.reports.services import rebuild_all
+
+    report = rebuild_all()
+    log.info("reports: nightly rebuild of %s cycle(s), %s rollup row(s)", report.cycles, report.rows)
+
+
+@handler("reports.refresh")
+def _refresh_reports_job(job: JobRequest, progress: Progress) -> dict:
+    from app.reports.services import rebuild_all, refresh_dirty
+
+    run = rebuild_all if job.params.get("full") else refresh_dirty
+    report = run(progress=lambda done, total, cycle: progress(done, total, None))
+    return {"cycles": report.cycles, "rows": report.rows, "full": report.full}
+
+
+register_periodic(Periodic("reports.refresh", _refresh_report_rollups, seconds=60))
+register_periodic(Periodic("reports.reconcile", _reconcile_report_rollups, cron={"hour": 2, "minute": 47}))

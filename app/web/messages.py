@@ -350,6 +350,8 @@ MESSAGES: dict[str, Any] = {
     "report_pdf_not_pdf": _l("This file is not a PDF (whatever its name says). Export your report as PDF."),
     "report_pdf_too_many_pages": _l("The report has %(pages)s pages; at most %(maximum)s are allowed."),
     # --- reports ---
+    "report_filter_invalid": _l("%(value)s is not a valid choice for this filter."),
+    "report_year_invalid": _l("Years are whole numbers between 1900 and 2200 (%(value)s is not)."),
 }
 
 GENERIC = _l("The request could not be completed (%(code)s).")

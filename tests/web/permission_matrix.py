@@ -689,4 +689,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("scheduling.delivery", "POST"): Entry(
         STAFF, args=lambda w: {"booking_id": w.workflow_booking.id}, ok=frozenset({409, 422})
     ),
+    # reports (issue 10): directors, the user office and admins; no objects needed
+    ("reports.dashboard", "GET"): Entry(allow(STAFF, "director")),
+    ("reports.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"name": "countries", "fmt": "csv"}),
+    ("reports.annual", "GET"): Entry(allow(STAFF, "director")),
+    ("reports.static", "GET"): Entry(ANYONE, args=lambda w: {"filename": "reports/reports.css"}),
+    ("api_reports.usage", "GET"): Entry(allow(STAFF, "director")),
+    ("api_reports.collaboration", "GET"): Entry(allow(STAFF, "director")),
 }

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.core import audit, outbox, settings
+from app.core import audit, events, outbox, settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidState, NotFound, PermissionDenied, ValidationFailed
 from app.core.permissions import require
@@ -26,6 +26,7 @@ from app.facility.models import Cycle, Instrument
 from app.proposals.models import AccessRoute, BeamtimeRequest, Proposal
 from app.proposals.status import ProposalStatus, check_move
 from app.reviews import allocation, conflicts, permissions, queries, ranking
+from app.reviews.events import AwardsChanged, DecisionsReleased
 from app.reviews.models import Award, CallReview, Decision, Outcome, Panel, PanelDecision
 from app.reviews.services.review import MINIMUM_AWARD, RESERVE_THRESHOLD, STOP_AT_FIRST, WINDOW_YEARS, integer, text
 
@@ -449,6 +450,7 @@ def edit_award(
     award.basis = "edited"
     award.edit_reason = why
     audit.record(actor, "award.edited", award, changes={**audit.changes_since(award, before), "reason": why})
+    events.publish(AwardsChanged(award.call_id))
     return award
 
 
@@ -541,6 +543,7 @@ def release_due_decisions(*, now: datetime | None = None) -> int:
             released += 1
         review.released_at = now
         audit.record(None, "decisions.released", review, object_id=review.call_id, changes={"count": released})
+        events.publish(DecisionsReleased(review.call_id))
     return released
 
 
@@ -563,6 +566,7 @@ def withdraw_award(award_id: int, *, reason: Any, actor: Any, now: datetime | No
 def _withdraw(award: Award, why: str, actor: Any, now: datetime) -> list[Award]:
     award.withdrawn_at = now
     award.withdrawn_reason = why
+    events.publish(AwardsChanged(award.call_id))
     audit.record(actor, "award.withdrawn", award, changes={"shifts": award.shifts, "reason": why})
     review = queries.get_call_review(award.call_id)
     reserve = [

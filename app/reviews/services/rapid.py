@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.core import audit, outbox, settings
+from app.core import audit, events, outbox, settings
 from app.core.db import utcnow
 from app.extensions import db
 from app.facility import queries as facility_queries
 from app.proposals.models import AccessRoute, Call, Proposal
 from app.proposals.status import ProposalStatus, check_move
 from app.reviews import assignment, queries
+from app.reviews.events import DecisionsReleased
 from app.reviews.models import (
     AssignmentSource,
     AssignmentState,
@@ -207,4 +208,5 @@ def decide_rapid(proposal: Proposal, *, now: datetime) -> Decision | None:
 
     _send_letter(decision, now, f"decision-letter:{proposal.id}")
     audit.record(None, "rapid.decided", proposal, changes={"outcome": outcome.value})
+    events.publish(DecisionsReleased(proposal.call_id, (proposal.id,)))
     return decision

@@ -1,0 +1,209 @@
+"""B4 (proposal part), B5 collaboration_matrix and B6 rollup_refresh (BENCHMARKS.md, issue 10).
+
+First round: the proposal-based parts, on the generated proposals and teams of `bench.gen`
+(visits arrive with issue 8; B4's visit part, B7 export_csv and B8 row_cost follow then).
+
+- B4p ``country_dashboard_proposals``: proposals submitted by country for every year, in the
+  three counting modes, through `app.reports.queries.by_country`, against the same sums written
+  by hand over `report_usage` (target ≤ 3×). The live aggregate over `proposal_members`
+  (shares computed per proposal at request time) is printed as a second baseline in details.
+- B5 ``collaboration_matrix``: the country-pair matrix with bilateral scores over all years
+  through `app.reports.queries.pairs`, against the live self-join over proposal members
+  (fractional shares per proposal, pairs of countries, summed) — target ≤ 0.1×.
+- B6 ``rollup_refresh``: the incremental refresh after one cycle's data changed (one cycle
+  marked dirty, `refresh_dirty`) against a full rebuild (`rebuild_all`) — target ≤ 0.1×.
+
+Run: ``python -m bench.reports --size S`` (SQLite) or with BENCH_DATABASE_URL on PostgreSQL
+(M, L). Add "bench.reports" to bench.MODULES to run it with the others.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from sqlalchemy import text
+
+from bench.core import Context, Result, Target, alternate, benchmark, compare
+
+
+def _app(ctx: Context):
+    from bench.gen import make_app
+
+    return make_app(ctx.database_url)
+
+
+def _ensure_rollups(app) -> None:
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.reports import services
+    from app.reports.models import ReportUsage
+
+    with app.app_context():
+        if not db.session.scalar(select(func.count()).select_from(ReportUsage)):
+            services.rebuild_all()
+
+
+HAND_BY_COUNTRY = (
+    "SELECT country, sum({mode}) FROM report_usage "
+    "WHERE unit = 'proposals_submitted' AND year = :year AND instrument_id = 0 GROUP BY country"
+)
+
+#: fractional share of each country in each submitted proposal, computed live
+LIVE_SHARES = (
+    "WITH team AS ("
+    "  SELECT m.proposal_id, COALESCE(m.country_code, 'NONE') AS country, count(*) OVER (PARTITION BY m.proposal_id) AS n"
+    "  FROM proposal_members m JOIN proposals p ON p.id = m.proposal_id"
+    "  WHERE p.status NOT IN ('draft', 'withdrawn')"
+    "), shares AS ("
+    "  SELECT proposal_id, country, count(*) * 1.0 / max(n) AS share FROM team GROUP BY proposal_id, country"
+    ")"
+)
+LIVE_PAIRS = (
+    LIVE_SHARES + " SELECT a.country, b.country, sum(a.share + b.share), count(*) FROM shares a "
+    "JOIN shares b ON a.proposal_id = b.proposal_id AND a.country < b.country GROUP BY a.country, b.country"
+)
+LIVE_BY_COUNTRY = (
+    LIVE_SHARES + " SELECT s.country, sum(s.share) FROM shares s JOIN proposals p ON p.id = s.proposal_id "
+    "JOIN calls c ON c.id = p.call_id JOIN cycles y ON y.id = c.cycle_id GROUP BY s.country"
+)
+
+
+def _years(app) -> list[int]:
+    from app.extensions import db
+    from app.reports import queries
+
+    with app.app_context():
+        years = queries.available_years()
+        db.session.remove()
+    return years
+
+
+@benchmark("B4p", "country_dashboard_proposals", needs_data=True)
+def country_dashboard(ctx: Context) -> Result:
+    from app.extensions import db
+    from app.reports import queries
+    from app.reports.metrics import Mode, Unit
+
+    app = _app(ctx)
+    _ensure_rollups(app)
+    years = _years(app)
+
+    def run_app() -> float:
+        with app.app_context():
+            started = time.perf_counter()
+            for year in years:
+                for mode in Mode:
+                    queries.by_country(queries.Filters(years=(year,), mode=mode, unit=Unit.PROPOSALS_SUBMITTED))
+            elapsed = time.perf_counter() - started
+            db.session.remove()
+        return elapsed * 1000
+
+    def run_hand() -> float:
+        with app.app_context(), db.engine.connect() as conn:
+            started = time.perf_counter()
+            for year in years:
+                for mode in ("pi", "whole", "fractional"):
+                    conn.execute(text(HAND_BY_COUNTRY.format(mode=mode)), {"year": year}).all()
+            return (time.perf_counter() - started) * 1000
+
+    def run_live() -> float:
+        with app.app_context(), db.engine.connect() as conn:
+            started = time.perf_counter()
+            conn.execute(text(LIVE_BY_COUNTRY)).all()  # one mode, all years at once: a lower bound
+            return (time.perf_counter() - started) * 1000
+
+    run_app(), run_hand()
+    app_runs, hand_runs = alternate(run_app, run_hand, ctx.runs)
+    live = sorted(run_live() for _ in range(3))[1]
+    result = compare(
+        "B4p country_dashboard",
+        app_runs,
+        hand_runs,
+        unit="ms",
+        target=Target("<=", 3.0),
+        details={"live_aggregate_ms": live, "years": len(years)},
+    )
+    result.note = f"{len(years)} years × 3 modes; live fractional aggregate over members once: {live:.1f} ms"
+    return result
+
+
+@benchmark("B5", "collaboration_matrix", needs_data=True)
+def collaboration_matrix(ctx: Context) -> Result:
+    from app.extensions import db
+    from app.reports import queries
+
+    app = _app(ctx)
+    _ensure_rollups(app)
+
+    def run_app() -> float:
+        with app.app_context():
+            started = time.perf_counter()
+            found = queries.pairs(queries.Filters())
+            elapsed = time.perf_counter() - started
+            assert found
+            db.session.remove()
+        return elapsed * 1000
+
+    def run_live() -> float:
+        with app.app_context(), db.engine.connect() as conn:
+            started = time.perf_counter()
+            rows = conn.execute(text(LIVE_PAIRS)).all()
+            elapsed = time.perf_counter() - started
+            assert rows
+        return elapsed * 1000
+
+    run_app(), run_live()
+    app_runs, live_runs = alternate(run_app, run_live, ctx.runs)
+    result = compare("B5 collaboration_matrix", app_runs, live_runs, unit="ms", target=Target("<=", 0.1))
+    result.note = "all years, facility rows, proposals basis; live: self-join of fractional shares over members"
+    return result
+
+
+@benchmark("B6", "rollup_refresh", needs_data=True)
+def rollup_refresh(ctx: Context) -> Result:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.facility.models import Cycle
+    from app.reports import services
+
+    app = _app(ctx)
+    with app.app_context():
+        cycle_id = db.session.scalar(select(Cycle.id).order_by(Cycle.starts_on.desc()).limit(1))
+        db.session.remove()
+
+    def run_incremental() -> float:
+        with app.app_context():
+            services.mark_cycle_dirty(cycle_id)
+            db.session.commit()
+            started = time.perf_counter()
+            report = services.refresh_dirty()
+            elapsed = time.perf_counter() - started
+            assert report.cycles == 1
+            db.session.remove()
+        return elapsed * 1000
+
+    def run_full() -> float:
+        with app.app_context():
+            started = time.perf_counter()
+            services.rebuild_all()
+            elapsed = time.perf_counter() - started
+            db.session.remove()
+        return elapsed * 1000
+
+    runs = max(3, min(ctx.runs, 5))
+    inc_runs, full_runs = alternate(run_incremental, run_full, runs)
+    result = compare("B6 rollup_refresh", inc_runs, full_runs, unit="ms", target=Target("<=", 0.1))
+    result.note = "one cycle marked dirty and refreshed vs every cycle rebuilt"
+    return result
+
+
+if __name__ == "__main__":
+    import bench
+    from bench.__main__ import main
+
+    if "bench.reports" not in bench.MODULES:
+        bench.MODULES.append("bench.reports")
+    sys.exit(main([*sys.argv[1:], "B4p", "B5", "B6"]))

@@ -1,0 +1,150 @@
+"""Rollups of the worked example (docs/METRICS.md §9) built from the database, and history that
+does not move."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.core import events
+from app.extensions import db
+from app.proposals.events import ProposalSubmitted
+from app.reports import queries, services
+from app.reports.metrics import Mode, Unit
+from app.reports.models import ReportDirtyCycle, ReportPair, ReportUsage
+from tests import factories_reports as fr
+
+
+def rows():
+    usage = sorted(
+        (
+            r.cycle_id,
+            r.year,
+            r.instrument_id,
+            r.route,
+            r.country,
+            r.unit,
+            round(r.pi, 9),
+            round(r.whole, 9),
+            round(r.fractional, 9),
+        )
+        for r in db.session.scalars(select(ReportUsage))
+    )
+    pairs = sorted(
+        (r.cycle_id, r.basis, r.year, r.instrument_id, r.route, r.country_a, r.country_b, r.teams, round(r.score, 9))
+        for r in db.session.scalars(select(ReportPair))
+    )
+    return usage, pairs
+
+
+def q(**kw):
+    return queries.Filters(**kw)
+
+
+@pytest.fixture
+def example():
+    ex = fr.make_example()
+    services.rebuild_all()
+    return ex
+
+
+def clean(d):
+    return {k: round(v, 9) for k, v in d.items() if v}
+
+
+def test_example_proposals_in_every_mode(example):
+    f = q(years=(2027,), unit=Unit.PROPOSALS_SUBMITTED)
+    assert clean(queries.by_country(f, mode=Mode.PI)) == {"DE": 1, "FR": 1, "IT": 1}
+    assert clean(queries.by_country(f, mode=Mode.WHOLE)) == {"DE": 1, "FR": 2, "INTL": 1, "HOUSE": 1, "IT": 1}
+    assert clean(queries.by_country(f, mode=Mode.FRACTIONAL)) == {
+        "DE": 0.25,
+        "FR": 1,
+        "INTL": 0.25,
+        "HOUSE": 0.5,
+        "IT": 1,
+    }
+    accepted = q(years=(2027,), unit=Unit.PROPOSALS_ACCEPTED)
+    assert clean(queries.by_country(accepted, mode=Mode.FRACTIONAL)) == {"DE": 0.25, "FR": 0.5, "INTL": 0.25, "IT": 1}
+
+
+def test_example_shifts_and_years(example):
+    f = q(years=(2027,), unit=Unit.SHIFTS_REQUESTED, mode=Mode.FRACTIONAL)
+    assert clean(queries.by_country(f)) == {"DE": 3, "FR": 13, "INTL": 3, "HOUSE": 7, "IT": 3}
+    awarded = q(years=(2027,), unit=Unit.SHIFTS_AWARDED, mode=Mode.FRACTIONAL)
+    assert clean(queries.by_country(awarded)) == {"DE": 2.25, "FR": 4.5, "INTL": 2.25, "IT": 3}
+    delivered = q(unit=Unit.SHIFTS_DELIVERED, mode=Mode.FRACTIONAL)
+    assert {y: clean(v) for y, v in queries.by_year(delivered).items()} == {
+        2027: {"DE": 1.5, "FR": 3, "INTL": 1.5, "IT": 3},
+        2028: {"DE": 0.5, "FR": 1, "INTL": 0.5},  # E2 ran in January 2028, booked in cycle 2027
+    }
+
+
+def test_example_oversubscription_and_foreign_share(example):
+    from tests.factories_reviews import set_capacity
+
+    set_capacity(example.cycles["2027"], example.instruments["ID1"], 20)
+    set_capacity(example.cycles["2027"], example.instruments["ID2"], 10)
+    services.rebuild_all()
+    table = {r["instrument"]: r for r in queries.instrument_table(q(years=(2027,)), "FR")}
+    id1, id2 = (table[example.instruments[k].code] for k in ("ID1", "ID2"))
+    assert (id1["requested"], id1["capacity"], id1["oversubscription"]) == (20, 20, 1.0)
+    assert (id2["requested"], id2["capacity"], id2["oversubscription"]) == (9, 10, 0.9)
+    assert id1["foreign_share"] == pytest.approx(0.30)
+    assert id2["foreign_share"] == pytest.approx(1 / 3)
+
+
+def test_example_collaboration_and_trend(example):
+    c = queries.collaboration(q(base_year=2027))
+    pairs = {(p["a"], p["b"]): round(p["score"], 9) for p in c["pairs"]}
+    assert pairs == {("DE", "FR"): 1.75, ("DE", "INTL"): 0.5, ("FR", "INTL"): 0.75, ("FR", "HOUSE"): 1.0}
+    de = next(r for r in c["countries"] if r["country"] == "DE")
+    assert de["series"] == {2027: 1.25, 2028: 1.0}
+    assert de["change"] == pytest.approx(-0.2)
+    only_2027 = queries.collaboration(q(years=(2027,)))
+    assert next(r for r in only_2027["countries"] if r["country"] == "FR")["score"] == 2.5
+
+
+def test_example_fair_return(example):
+    rows = {(r["year"], r["country"]): r for r in queries.fair_return(q())}
+    assert rows[(2027, "FR")]["ratio"] == pytest.approx((3 / 9) / 0.60)
+    assert rows[(2027, "DE")]["ratio"] == pytest.approx((1.5 / 9) / 0.25)
+    assert rows[(2027, "IT")]["ratio"] == pytest.approx((3 / 9) / 0.15)
+
+
+def test_a_person_who_moves_after_the_call_closed_changes_no_past_number(example):
+    from app.proposals.services.team import refresh_snapshot
+
+    before = rows()
+    anna = example.people["anna"]
+    fr.move(anna, example.institutions["IT"])
+    p1 = example.proposals["P1"]
+    p1.affiliations_frozen_at = p1.call.closes_at
+    refresh_snapshot(p1, now=p1.call.closes_at)  # frozen: follows no one any more
+    db.session.commit()
+    services.rebuild_all()
+    assert rows() == before
+
+
+def test_closing_an_account_changes_no_number(example):
+    from app.accounts import services as accounts
+
+    before = rows()
+    from tests.factories import PASSWORD
+
+    gita = example.people["gita"]
+    accounts.close_account(gita.id, PASSWORD, actor=gita)
+    assert db.session.get(type(gita), gita.id).closed_at is not None
+    services.rebuild_all()
+    assert rows() == before
+
+
+def test_a_submission_marks_its_cycle_dirty_and_the_refresh_catches_up(example):
+    call = example.proposals["P4"].call
+    late = fr.proposal(call, example.people["gita"], requests={example.instruments["ID1"]: 5})
+    events.publish(ProposalSubmitted(late.id, True))
+    assert db.session.scalars(select(ReportDirtyCycle.cycle_id)).all() == [call.cycle_id]
+    report = services.refresh_dirty()
+    assert report.cycles == 1
+    assert db.session.scalars(select(ReportDirtyCycle.cycle_id)).all() == []
+    f = q(years=(2028,), unit=Unit.PROPOSALS_SUBMITTED, mode=Mode.PI)
+    assert clean(queries.by_country(f)) == {"DE": 1, "IT": 1}
