@@ -10,6 +10,10 @@ What goes in:
   not withdrawn, of proposals accepted or scheduled with an accepted decision; score = the
   panel's final grade (0 without one); required mode = the request's operating mode; max
   sessions = staff's AwardSchedule (default 1); min session = the instrument's;
+- long-term awards of EARLIER cycles that committed shifts on this one (the allocation's
+  `CapacityCommitment` rows for this cycle's name): the committed shifts, as an award of its own
+  with the earlier award's team, dates, score and local contact — its sessions here are
+  experiments of that award;
 - the team's unacceptable dates (hard) and preferred dates (soft), as shift indices of those
   facility-local days; the award's local contact and the proposal's PI (as "u<user id>", one
   space: a person is never in two sessions at once, whatever the role);
@@ -42,7 +46,7 @@ from app.core.errors import Conflict
 from app.core.transaction import transactional
 from app.extensions import db
 from app.facility import queries as facility_queries
-from app.facility.models import Booking, BookingKind, BookingStatus, Cycle, Instrument
+from app.facility.models import Booking, BookingKind, BookingStatus, CapacityCommitment, Cycle, Instrument
 from app.facility.services import is_exclusion_violation
 from app.proposals.models import AccessRoute, Call, DateKind, Proposal
 from app.proposals.status import ProposalStatus
@@ -72,6 +76,7 @@ class Built:
     cal: CycleGrid
     problem: solver.Problem
     awards: dict[str, Award] = field(default_factory=dict)  # award key → row
+    award_shifts: dict[str, int] = field(default_factory=dict)  # award key → shifts to place in this cycle
     instruments: dict[str, Instrument] = field(default_factory=dict)  # instrument key (code) → row
     people: dict[str, str] = field(default_factory=dict)  # person key → name
 
@@ -116,6 +121,66 @@ def _awards(cycle: Cycle) -> list[Award]:
     )
 
 
+def _commitment_source(source: str) -> tuple[int, str, str] | None:
+    """(call id, proposal reference, instrument code) of an allocation's commitment source
+    (`allocation <call id>: <reference>/<instrument code>`, app/reviews/services/decisions.py)."""
+    head, sep, rest = source.partition(": ")
+    if not sep or not head.startswith("allocation ") or "/" not in rest:
+        return None
+    try:
+        call_id = int(head.removeprefix("allocation "))
+    except ValueError:
+        return None
+    reference, _, code = rest.rpartition("/")
+    return call_id, reference, code
+
+
+def _committed_awards(cycle: Cycle) -> list[tuple[Award, int]]:
+    """Long-term awards of earlier cycles with the shifts they committed on `cycle`."""
+    wanted: dict[tuple[int, str, str], int] = defaultdict(int)
+    for row in db.session.scalars(select(CapacityCommitment).where(CapacityCommitment.cycle_name == cycle.name)):
+        parsed = _commitment_source(row.source)
+        if parsed is not None:
+            wanted[parsed] += row.shifts
+    if not wanted:
+        return []
+    rows = db.session.scalars(
+        select(Award)
+        .join(Proposal, Proposal.id == Award.proposal_id)
+        .join(Call, Call.id == Award.call_id)
+        .join(Decision, Decision.proposal_id == Award.proposal_id)
+        .where(
+            Award.call_id.in_({call_id for call_id, _, _ in wanted}),
+            Call.cycle_id != cycle.id,
+            Award.long_term.is_(True),
+            Award.withdrawn_at.is_(None),
+            Proposal.status.in_(SCHEDULABLE),
+            Decision.outcome == Outcome.ACCEPTED,
+        )
+        .order_by(Award.id)
+        .options(
+            selectinload(Award.proposal).selectinload(Proposal.members),
+            selectinload(Award.proposal).selectinload(Proposal.dates),
+            selectinload(Award.local_contact),
+        )
+    )
+    out = []
+    for award in rows:
+        shifts = wanted.get((award.call_id, award.proposal.reference or "", award.instrument.code), 0)
+        if shifts > 0:
+            out.append((award, shifts))
+    return out
+
+
+def award_shifts_in(cycle: Cycle, award: Award) -> int:
+    """The shifts `award` has to place in `cycle`: all of them in its own call's cycle, the
+    committed ones in a later cycle of a long-term award, none elsewhere."""
+    call = db.session.get(Call, award.call_id)
+    if call is not None and call.cycle_id == cycle.id:
+        return award.shifts
+    return sum(shifts for a, shifts in _committed_awards(cycle) if a.id == award.id)
+
+
 def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None, pin_planned: bool = True) -> Built:
     """The solver's Problem for `cycle`, read from the database (see the module docstring).
     With `pin_planned=False` the pinned planned experiments are left out like the others (to
@@ -127,6 +192,9 @@ def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None, pin_pl
     horizon = len(cal)
     spd = len(cal.grid.pattern)
     awards = _awards(cycle)
+    committed = _committed_awards(cycle)
+    shifts_here = {a.id: a.shifts for a in awards} | {a.id: shifts for a, shifts in committed}
+    awards += [a for a, _ in committed if a.id not in {x.id for x in awards}]
     proposal_ids = {a.proposal_id for a in awards}
     grades = dict(
         db.session.execute(
@@ -172,6 +240,7 @@ def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None, pin_pl
         key = award_key(award)
         key_of_award[award.id] = key
         built.awards[key] = award
+        built.award_shifts[key] = shifts_here[award.id]
         proposal = award.proposal
         pi = proposal.pi
         unacceptable: set[int] = set()
@@ -188,7 +257,7 @@ def build_problem(cycle: Cycle, *, weights: solver.Weights | None = None, pin_pl
             solver.Award(
                 key=key,
                 instrument=award.instrument.code,
-                shifts=award.shifts,
+                shifts=shifts_here[award.id],
                 score=float(grades.get(award.proposal_id) or 0.0),
                 min_session=1,  # the instrument's minimum applies (the solver takes the larger)
                 max_sessions=max_sessions.get(award.id, DEFAULT_MAX_SESSIONS),

@@ -105,3 +105,55 @@ def test_a_calendar_changed_meanwhile_stores_nothing(small):
     with pytest.raises(Conflict, match="schedule_stale"):
         adapters.store_solution(built, solution, actor=small["staff"], now=NOW)
     assert db.session.get(Booking, small["draft"].id) is not None  # the old draft is still there
+
+
+def test_a_long_term_award_of_an_earlier_cycle_is_scheduled_with_the_shifts_it_committed(small):
+    """A long-term award of 2026-II committed 4 shifts on 2027-I (the allocation's commitment
+    row): the 2027-I problem holds it with those 4 shifts, its dates and grade, and its sessions
+    are stored as experiments of the earlier award."""
+    from app.facility.models import CapacityCommitment
+    from tests import factories_proposals as fp
+    from tests.factories_scheduling import make_award
+
+    earlier = fp.make_cycle(name="2026-II", starts_on=date(2026, 9, 1), ends_on=date(2026, 12, 20))
+    call = fp.make_call(cycle=earlier, instruments=[small["id02"]])
+    award = make_award(call=call, instrument=small["id02"], shifts=9, grade=4.8, number=77)
+    award.long_term, award.cycles = True, 2
+    db.session.add(
+        CapacityCommitment(
+            cycle_name="2027-I",
+            instrument_id=small["id02"].id,
+            shifts=4,
+            source=f"allocation {call.id}: {award.proposal.reference}/ID02",
+        )
+    )
+    # a commitment on another cycle, and one whose award was withdrawn, are not this cycle's
+    db.session.add(
+        CapacityCommitment(
+            cycle_name="2027-II",
+            instrument_id=small["id02"].id,
+            shifts=5,
+            source=f"allocation {call.id}: {award.proposal.reference}/ID02",
+        )
+    )
+    db.session.commit()
+
+    built = adapters.build_problem(small["cycle"])
+    [long_term] = [a for a in built.problem.awards if built.awards[a.key].id == award.id]
+    assert long_term.shifts == 4 and long_term.score == 4.8 and long_term.instrument == "ID02"
+    assert built.award_shifts[long_term.key] == 4
+    assert adapters.award_shifts_in(small["cycle"], award) == 4
+    assert adapters.award_shifts_in(earlier, award) == 9
+
+    solution = solver.solve(built.problem, effort=1)
+    assert violations(built.problem, solution) == []
+    adapters.store_solution(built, solution, actor=small["staff"], now=NOW)
+    placed = [s for s in solution.sessions if s.award == long_term.key]
+    assert placed and sum(s.length for s in placed) <= 4
+    sessions = db.session.scalars(select(Experiment).where(Experiment.award_id == award.id)).all()
+    assert len(sessions) == len(placed)
+    assert {db.session.get(Booking, e.booking_id).cycle_id for e in sessions} == {small["cycle"].id}
+
+    award.withdrawn_at = NOW
+    db.session.commit()
+    assert not [a for a in adapters.build_problem(small["cycle"]).problem.awards if a.key == long_term.key]

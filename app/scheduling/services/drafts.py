@@ -287,9 +287,11 @@ def refresh_applied_draft(cycle: Cycle, *, now: datetime) -> ScheduleDraft | Non
         placed[e.award_id] = placed.get(e.award_id, 0) + len(cal.covering(b.starts_at, b.ends_at))
     before = {row["award_id"]: row for row in draft.unplaced}
     rows = []
-    for award in adapters.build_problem(cycle, pin_planned=False).awards.values():
+    built = adapters.build_problem(cycle, pin_planned=False)
+    for key, award in built.awards.items():
+        wanted = built.award_shifts[key]
         got = placed.get(award.id, 0)
-        if got >= award.shifts:
+        if got >= wanted:
             continue
         row = dict(before.get(award.id) or {"reason": "removed_by_hand", "params": {}})
         row.update(
@@ -297,7 +299,7 @@ def refresh_applied_draft(cycle: Cycle, *, now: datetime) -> ScheduleDraft | Non
             reference=award.proposal.reference or "",
             instrument=award.instrument.code,
             placed=got,
-            missing=award.shifts - got,
+            missing=wanted - got,
         )
         rows.append(row)
     draft.unplaced = rows
@@ -478,14 +480,17 @@ def _warnings(cal: CycleGrid, award: Award, first: int, end: int, ignore: set[in
     for b in db.session.scalars(
         select(Booking)
         .join(Experiment, Experiment.booking_id == Booking.id)
-        .where(Experiment.award_id == award.id, Booking.status != BookingStatus.CANCELLED)
+        .where(
+            Experiment.award_id == award.id,
+            Booking.cycle_id == cal.cycle.id,
+            Booking.status != BookingStatus.CANCELLED,
+        )
     ):
         if b.id not in ignore:
             booked += len(cal.covering(b.starts_at, b.ends_at))
-    if booked + (end - first) > award.shifts:
-        out.append(
-            PlacementWarning("placement_award_exceeded", {"awarded": award.shifts, "booked": booked + end - first})
-        )
+    awarded = adapters.award_shifts_in(cal.cycle, award)
+    if booked + (end - first) > awarded:
+        out.append(PlacementWarning("placement_award_exceeded", {"awarded": awarded, "booked": booked + end - first}))
     return out
 
 
