@@ -304,3 +304,25 @@ def test_remove_and_add_by_hand_keep_the_draft_in_step(small):
     db.session.refresh(draft)
     assert any(s["booking_id"] == booking.id for s in draft.sessions)
     assert all(u["award_id"] != a1.id for u in draft.unplaced)
+
+
+def test_publishing_moves_a_fully_placed_proposal_to_scheduled_and_no_other(small):
+    from app.proposals.status import ProposalStatus
+    from app.scheduling.calendar import CycleGrid
+
+    _solve(small)
+    ids = services.publish_schedule(small["cycle"].id, actor=small["staff"], now=NOW)
+    cal = CycleGrid.of(small["cycle"])
+    placed: dict[int, int] = {}
+    for i in ids:
+        e = db.session.get(Experiment, i)
+        if e.booking.status is BookingStatus.PUBLISHED:
+            placed[e.award_id] = placed.get(e.award_id, 0) + len(cal.covering(e.booking.starts_at, e.booking.ends_at))
+    moved = 0
+    for award in small["awards"]:
+        db.session.refresh(award.proposal)
+        complete = placed.get(award.id, 0) >= award.shifts
+        expected = ProposalStatus.SCHEDULED if complete else ProposalStatus.ACCEPTED
+        assert award.proposal.status is expected, (award.proposal.reference, placed.get(award.id), award.shifts)
+        moved += complete
+    assert 0 < moved < len(small["awards"])  # the small cycle places some awards fully, not all

@@ -34,6 +34,9 @@ from app.extensions import db
 from app.facility import queries as facility_queries
 from app.facility import services as facility_services
 from app.facility.models import Booking, BookingKind, BookingStatus, Cycle
+from app.proposals.models import Call, Proposal
+from app.proposals.status import ProposalStatus, check_move
+from app.reviews.models import Award
 from app.scheduling import permissions
 from app.scheduling.calendar import CycleGrid
 from app.scheduling.events import (
@@ -87,6 +90,44 @@ def _dates(grid, experiments: list[Experiment]) -> list[str]:
 def _key(*parts: Any) -> str:
     text = ":".join(str(p) for p in parts)
     return text if len(text) <= 180 else text[:120] + ":" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+LIVE = (BookingStatus.PUBLISHED, BookingStatus.RUNNING, BookingStatus.COMPLETED)
+
+
+def _mark_scheduled_when_complete(proposal: Proposal, *, actor: Any, now: datetime) -> bool:
+    """An accepted proposal becomes `scheduled` once every award it holds has all its shifts in
+    published sessions of its own cycle (DESIGN.md §3). Returns whether it moved."""
+    if proposal.status != ProposalStatus.ACCEPTED:
+        return False
+    awards = db.session.scalars(
+        select(Award).where(Award.proposal_id == proposal.id, Award.withdrawn_at.is_(None))
+    ).all()
+    if not awards:
+        return False
+    for award in awards:
+        cycle = facility_queries.get_cycle(db.session.get(Call, award.call_id).cycle_id)
+        cal = CycleGrid.of(cycle)
+        booked = sum(
+            len(cal.covering(b.starts_at, b.ends_at))
+            for b in db.session.scalars(
+                select(Booking)
+                .join(Experiment, Experiment.booking_id == Booking.id)
+                .where(Experiment.award_id == award.id, Booking.cycle_id == cycle.id, Booking.status.in_(LIVE))
+            )
+        )
+        if booked < award.shifts:
+            return False
+    before = proposal.status
+    proposal.status = check_move(before, ProposalStatus.SCHEDULED)
+    audit.record(
+        actor,
+        "proposal.scheduled",
+        proposal,
+        changes={"status": {"before": before.value, "after": "scheduled"}},
+        at=now,
+    )
+    return True
 
 
 @transactional
@@ -150,6 +191,8 @@ def publish_schedule(cycle_id: int, *, actor: Any, now: datetime | None = None) 
     if applied is not None:
         applied.published_at = now
     db.session.flush()
+    for proposal_id in sorted(by_proposal):
+        _mark_scheduled_when_complete(db.session.get(Proposal, proposal_id), actor=actor, now=now)
     audit.record(actor, "schedule.published", cycle, changes={"experiments": len(ids)}, at=now)
     events.publish(SchedulePublished(cycle_id=cycle.id, experiment_ids=tuple(ids)))
     return ids
