@@ -237,21 +237,21 @@ def add_schedule_objects(world, *, owner, actor) -> None:
 
 def add_scheduling_objects(world, *, actor) -> None:
     """The permission-matrix World's scheduling objects (tests/web/permission_matrix.py): a
-    cycle 2092-I with an award of its own (not the reviews' `world.award`, which the allocation
+    cycle 2093-I with an award of its own (not the reviews' `world.award`, which the allocation
     route replaces) on `world.instrument`, its planned `experiment` (no local contact), a
     `draft` of that cycle (not applied), and a `solve_job` requested by `actor` (staff)."""
     from app.core.models import JobRequest, JobStatus
     from app.scheduling.models import ScheduleDraft
 
-    cycle = fp.make_cycle(name="2092-I", starts_on=date(2092, 3, 1), ends_on=date(2092, 7, 31))
+    cycle = fp.make_cycle(name="2093-I", starts_on=date(2093, 3, 1), ends_on=date(2093, 7, 31))
     call = fp.make_call(cycle=cycle, instruments=[world.instrument])
     award = make_award(call=call, instrument=world.instrument, shifts=3, number=9)
     g = facility_queries.grid()
     booking = add_booking(
         world.instrument,
         cycle,
-        g.start(date(2092, 4, 1), 0),
-        g.start(date(2092, 4, 2), 0),
+        g.start(date(2093, 4, 1), 0),
+        g.start(date(2093, 4, 2), 0),
         kind=BookingKind.EXPERIMENT,
         title="matrix experiment",
     )
