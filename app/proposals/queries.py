@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 from app.accounts.models import User
 from app.accounts.queries import Page, paginate
 from app.core.db import utcnow
+from app.core.errors import NotFound
 from app.extensions import db
 from app.facility.models import Instrument, OperatingMode
 from app.proposals.models import (
@@ -278,6 +279,19 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
     return Page(items, total, page, per_page)
 
 
+def call_with_offers(call_id: int) -> Call:
+    """A call with its cycle and its offered instruments in one statement (the staff list's
+    header and instrument filter). Raises: NotFound call_not_found."""
+    call = (
+        db.session.scalars(select(Call).where(Call.id == call_id).options(joinedload(Call.instruments)))
+        .unique()
+        .one_or_none()
+    )
+    if call is None:
+        raise NotFound("call_not_found")
+    return call
+
+
 @functools.cache
 def _page_statements() -> dict[str, Select]:
     """The proposal page's statements, built once per process with bound parameters
@@ -459,6 +473,7 @@ __all__ = [
     "offered_instruments",
     "open_call_choices",
     "previous_collaborators",
+    "call_with_offers",
     "proposal_for_page",
     "proposal_parts",
 ]

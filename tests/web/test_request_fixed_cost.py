@@ -150,3 +150,31 @@ def test_a_session_of_an_older_version_is_logged_out(client, ctx):
 
         db.session.get(User, person.id).session_version += 1
     assert client.get("/admin/people").status_code == 302  # back to the log-in page
+
+
+def test_the_two_benchmarked_pages_pay_the_fixed_cost_once(client, ctx, statements):
+    """B2 and B3 after the fixed cost: the proposal page 12 statements (log-in 1, proposal 1,
+    team 1, open calls 1, parts 5, facility 1, decision 1, publications 1), the staff list 6
+    (log-in 1, the call with its offers 1, rows 1, requests and countries 1, counts 1,
+    facility 1)."""
+    from tests.web.test_proposals_query_counts import _call_with, _closed_call, _submitted
+
+    with ctx():
+        make_facility()
+        proposal_id, pi = _submitted(_closed_call(), team=3, requests=2, samples=2, dates=1, links=[])
+        staff = Saved(make_user(roles=[Role.USER_OFFICE]))
+    call_id = _call_with(ctx, 12)
+    login(client, pi)
+    client.get(f"/proposals/{proposal_id}")
+    with statements:
+        assert client.get(f"/proposals/{proposal_id}").status_code == 200
+    assert len(statements.on("facilities")) == 1 and len(statements.on("users")) <= 2, statements.seen
+    assert len(statements.seen) <= 12, statements.seen
+    client.post("/logout")
+    login(client, staff)
+    client.get(f"/staff/calls/{call_id}/proposals")
+    with statements:
+        assert client.get(f"/staff/calls/{call_id}/proposals").status_code == 200
+    assert len(statements.on("call_instruments")) == 0, statements.seen  # joined to the call
+    assert len(statements.seen) <= 6, statements.seen
+    assert client.get(f"/staff/calls/{call_id + 999}/proposals").status_code == 404
