@@ -45,8 +45,24 @@ PROPRIETARY_PCT = settings.define(
 )
 
 
+#: `db.session.info` key under which the session holds the facility row strongly (see below)
+_FACILITY_INFO_KEY = "facility.queries.facility"
+
+
 def find_facility() -> Facility | None:
-    return db.session.get(Facility, FACILITY_ID)
+    """The facility's settings row, read once per session (one page = one session).
+
+    Every page asks for it several times (its name in the title and footer, its zone for each
+    date shown). The identity map holds instances only weakly, so without a reference the row
+    would be dropped between calls and each `session.get` would be a SELECT. The session keeps
+    one in its `info`: later calls are identity-map hits. Invalidation is SQLAlchemy's own: a
+    commit or rollback expires the instance (the next call reloads it), a new session starts
+    empty, and a change made in this session is the same object.
+    """
+    facility = db.session.get(Facility, FACILITY_ID)
+    if facility is not None:
+        db.session.info[_FACILITY_INFO_KEY] = facility
+    return facility
 
 
 def facility_timezone_name() -> str | None:

@@ -4,17 +4,19 @@ shows in a fixed number of statements, whatever the page size."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, cast, exists, func, null, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, cast, exists, func, null, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 
 from app.accounts.models import User
 from app.accounts.queries import Page, paginate
 from app.core.db import utcnow
+from app.core.errors import NotFound
 from app.extensions import db
 from app.facility.models import Instrument, OperatingMode
 from app.proposals.models import (
@@ -277,19 +279,85 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
     return Page(items, total, page, per_page)
 
 
+def call_with_offers(call_id: int) -> Call:
+    """A call with its cycle and its offered instruments in one statement (the staff list's
+    header and instrument filter). Raises: NotFound call_not_found."""
+    call = (
+        db.session.scalars(select(Call).where(Call.id == call_id).options(joinedload(Call.instruments)))
+        .unique()
+        .one_or_none()
+    )
+    if call is None:
+        raise NotFound("call_not_found")
+    return call
+
+
+@functools.cache
+def _page_statements() -> dict[str, Select]:
+    """The proposal page's statements, built once per process with bound parameters
+    (`:proposal_id`, `:now`): building a select and computing its cache key on every request
+    cost the page more than running some of them."""
+    proposal_id = bindparam("proposal_id")
+    return {
+        "proposal": select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .options(
+            joinedload(Proposal.call).lazyload(Call.instruments),
+            selectinload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
+        ),
+        "requests": select(
+            BeamtimeRequest.id,
+            Instrument.code,
+            BeamtimeRequest.shifts,
+            BeamtimeRequest.cycles,
+            BeamtimeRequest.justification,
+            OperatingMode.name.label("mode"),
+        )
+        .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
+        .outerjoin(OperatingMode, OperatingMode.id == BeamtimeRequest.operating_mode_id)
+        .where(BeamtimeRequest.proposal_id == proposal_id)
+        .order_by(BeamtimeRequest.id),
+        "samples": select(
+            Sample.id,
+            Sample.name,
+            Sample.formula,
+            Sample.form,
+            Sample.quantity,
+            Sample.hazards,
+            Sample.biological_risk_group,
+        )
+        .where(Sample.proposal_id == proposal_id)
+        .order_by(Sample.id),
+        "dates": select(
+            DateConstraint.id,
+            DateConstraint.kind,
+            DateConstraint.starts_on,
+            DateConstraint.ends_on,
+            DateConstraint.note,
+        )
+        .where(DateConstraint.proposal_id == proposal_id)
+        .order_by(DateConstraint.kind, DateConstraint.starts_on),
+        "links": select(Proposal.reference, Proposal.title)
+        .join(ProposalLink, ProposalLink.earlier_id == Proposal.id)
+        .where(ProposalLink.proposal_id == proposal_id)
+        .order_by(ProposalLink.earlier_id),
+        "invitations": select(Invitation.id, Invitation.email, Invitation.expires_at)
+        .where(
+            Invitation.proposal_id == proposal_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > bindparam("now"),
+        )
+        .order_by(Invitation.id),
+    }
+
+
 def proposal_for_page(proposal_id: int) -> Proposal | None:
     """The proposal for its page: with its call and cycle (one statement) and its team with the
     people (one more), what the permission checks and the team list read. The call's offered
     instruments are left out (only the editor's request form needs them) and so are the team's
     people's roles. The other parts are read as rows by `proposal_parts`."""
-    return db.session.scalar(
-        select(Proposal)
-        .where(Proposal.id == proposal_id)
-        .options(
-            joinedload(Proposal.call).lazyload(Call.instruments),
-            selectinload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
-        )
-    )
+    return db.session.scalar(_page_statements()["proposal"], {"proposal_id": proposal_id})
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,64 +373,18 @@ class ProposalParts:
 
 
 def proposal_parts(proposal_id: int, now: datetime) -> ProposalParts:
-    def rows(query: Select) -> list:
-        return list(db.session.execute(query).all())
+    statements = _page_statements()
+    by_id = {"proposal_id": proposal_id}
+
+    def rows(name: str, params: dict = by_id) -> list:
+        return list(db.session.execute(statements[name], params).all())
 
     return ProposalParts(
-        requests=rows(
-            select(
-                BeamtimeRequest.id,
-                Instrument.code,
-                BeamtimeRequest.shifts,
-                BeamtimeRequest.cycles,
-                BeamtimeRequest.justification,
-                OperatingMode.name.label("mode"),
-            )
-            .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
-            .outerjoin(OperatingMode, OperatingMode.id == BeamtimeRequest.operating_mode_id)
-            .where(BeamtimeRequest.proposal_id == proposal_id)
-            .order_by(BeamtimeRequest.id)
-        ),
-        samples=rows(
-            select(
-                Sample.id,
-                Sample.name,
-                Sample.formula,
-                Sample.form,
-                Sample.quantity,
-                Sample.hazards,
-                Sample.biological_risk_group,
-            )
-            .where(Sample.proposal_id == proposal_id)
-            .order_by(Sample.id)
-        ),
-        dates=rows(
-            select(
-                DateConstraint.id,
-                DateConstraint.kind,
-                DateConstraint.starts_on,
-                DateConstraint.ends_on,
-                DateConstraint.note,
-            )
-            .where(DateConstraint.proposal_id == proposal_id)
-            .order_by(DateConstraint.kind, DateConstraint.starts_on)
-        ),
-        links=rows(
-            select(Proposal.reference, Proposal.title)
-            .join(ProposalLink, ProposalLink.earlier_id == Proposal.id)
-            .where(ProposalLink.proposal_id == proposal_id)
-            .order_by(ProposalLink.earlier_id)
-        ),
-        invitations=rows(
-            select(Invitation.id, Invitation.email, Invitation.expires_at)
-            .where(
-                Invitation.proposal_id == proposal_id,
-                Invitation.accepted_at.is_(None),
-                Invitation.revoked_at.is_(None),
-                Invitation.expires_at > now,
-            )
-            .order_by(Invitation.id)
-        ),
+        requests=rows("requests"),
+        samples=rows("samples"),
+        dates=rows("dates"),
+        links=rows("links"),
+        invitations=rows("invitations", {"proposal_id": proposal_id, "now": now}),
     )
 
 
@@ -451,6 +473,7 @@ __all__ = [
     "offered_instruments",
     "open_call_choices",
     "previous_collaborators",
+    "call_with_offers",
     "proposal_for_page",
     "proposal_parts",
 ]

@@ -66,11 +66,21 @@ def visible_items() -> list[dict]:
     """Top-level links and groups (`{"group": True, "links": [...]}`) the current person may see."""
     items: list[dict] = []
     groups: dict[str, dict] = {}
+    # the person itself, not the proxy: every attribute read through `current_user` costs a
+    # context lookup, and the predicates read several per entry
+    user = current_user._get_current_object()
+    logged_in = bool(user is not None and user.is_authenticated)
+    # several entries share a predicate: each is evaluated once per call (the predicates stay
+    # the only rule; nothing is kept beyond this call)
+    allowed: dict[str, bool] = {}
     for entry in _entries:
-        if not entry.public and not current_user.is_authenticated:
+        if not entry.public and not logged_in:
             continue
-        if entry.predicate and not permissions.check(entry.predicate, current_user):
-            continue
+        if entry.predicate:
+            if entry.predicate not in allowed:
+                allowed[entry.predicate] = permissions.check(entry.predicate, user)
+            if not allowed[entry.predicate]:
+                continue
         url = url_for(entry.endpoint)
         link = {"label": str(entry.label), "url": url, "active": _is_active(url)}
         if entry.group is None:

@@ -49,7 +49,8 @@ def local_date(value: date | datetime | None) -> str:
 
 def can(name: str, obj=None) -> bool:
     """`{% if can("is_staff") %}`: the same predicates the services enforce."""
-    return permissions.check(name, current_user, obj)
+    # the person itself, not the proxy (each attribute read through it is a context lookup)
+    return permissions.check(name, current_user._get_current_object(), obj)
 
 
 JOB_STATUS_LABELS = {

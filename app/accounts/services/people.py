@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.accounts import identifiers, passwords, permissions, scopes
 from app.accounts.models import FACILITY_ROLES, SCOPED_ROLES, ApiToken, Institution, Role, RoleAssignment, User
@@ -268,7 +269,13 @@ def load_session_user(session_id: str) -> User | None:
     user_part, _, version_part = (session_id or "").partition(":")
     if not user_part.isdigit() or not version_part.isdigit():
         return None
-    user = db.session.get(User, int(user_part))
+    # the person and their roles (what the navigation and every permission check read) in
+    # one statement; the institution is joined by the relationship's own default
+    user = (
+        db.session.scalars(select(User).where(User.id == int(user_part)).options(joinedload(User.roles)))
+        .unique()
+        .one_or_none()
+    )
     if user is None or not user.active or user.session_version != int(version_part):
         return None
     return user

@@ -632,7 +632,7 @@ def _filters(call_id: int) -> queries.ProposalFilters:
 @login_required
 def call_proposals(call_id: int):
     require(permissions.can_list_call_proposals, current_user)
-    call = services.get_call(call_id)
+    call = queries.call_with_offers(call_id)  # with its offers: one statement, not two
     filters = _filters(call_id)
     per_page = min(max(request.args.get("per_page", 50, type=int), 10), 200)
     page = queries.list_call_proposal_rows(filters, page=request.args.get("page", 1, type=int), per_page=per_page)
