@@ -335,7 +335,9 @@ def test_every_solution_keeps_every_hard_rule_and_beats_greedy_deterministically
 
 @given(problems())
 def test_solving_linked_groups_one_instrument_at_a_time_keeps_every_hard_rule(problem):
-    with mock.patch.object(importlib.import_module("app.scheduling.solver.solve"), "MONOLITH_MAX_SLOTS", 0):
+    module = importlib.import_module("app.scheduling.solver.solve")
+    # and with the large-neighbourhood search on at the short test limit
+    with mock.patch.object(module, "MONOLITH_MAX_SLOTS", 0), mock.patch.object(module, "LNS_MIN_LIMIT", 0.0):
         sol = solve(problem, **FAST)
     assert violations(problem, sol) == []
     assert sol.bound >= sol.objective >= sol.greedy_objective

@@ -28,6 +28,9 @@ MONOLITH_MAX_SLOTS = 400
 # The large-neighbourhood search by instrument gets this many times the group's deterministic
 # share on top of the first CP-SAT pass (docs/SOLVER.md "Large-neighbourhood search").
 LNS_BUDGET_FACTOR = 1.0
+# …and runs only when the whole problem's deterministic limit is at least this (effort ≥ 3):
+# a re-plan (effort 1, ≤ 1 s) keeps its first-pass schedule.
+LNS_MIN_LIMIT = 0.5
 
 
 def deterministic_time_for(effort: int) -> float:
@@ -123,12 +126,14 @@ def solve(
                     better_obj = objective(problem, (s for v in better.values() for s in v), contexts)
                     if better_obj > best_obj:
                         best, best_obj, winner = better, better_obj, "cpsat+ejection"
-            # large-neighbourhood search: one instrument at a time, the others fixed
+            # large-neighbourhood search: one instrument at a time, the others fixed (not when
+            # the schedule is proven optimal, nor on a short limit)
+            lns_budget = share * LNS_BUDGET_FACTOR if total_limit >= LNS_MIN_LIMIT and best_obj < bound else 0.0
             lns = lns_by_instrument(
                 grid,
                 ctxs,
                 best,
-                budget=share * LNS_BUDGET_FACTOR,
+                budget=lns_budget,
                 subsolve=LNS_SUBSOLVE,
                 bounds=cp.bounds,
                 wall_cap=cap,
