@@ -1,4 +1,4 @@
-"""solve(): split into groups, greedy, CP-SAT from the greedy hint, the better of the two, reasons."""
+"""solve(): split into groups, greedy, local search, CP-SAT from the best hint, LNS by instrument, reasons."""
 
 from __future__ import annotations
 
