@@ -52,6 +52,8 @@ class CpResult:
     status: str
     wall_time: float
     deterministic_time: float
+    # per-instrument bounds when the group was solved one instrument at a time
+    bounds: dict[str, int] | None = None
 
 
 @dataclass(slots=True)

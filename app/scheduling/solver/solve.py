@@ -1,4 +1,4 @@
-"""solve(): split into groups, greedy, CP-SAT from the greedy hint, the better of the two, reasons."""
+"""solve(): split into groups, greedy, local search, CP-SAT from the best hint, LNS by instrument, reasons."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from app.scheduling.solver.greedy import Occupancy, Placements, fill, greedy
 from app.scheduling.solver.grid import AwardContext, Grid, objective, people_of, session_value, span
 from app.scheduling.solver.groups import instrument_groups
 from app.scheduling.solver.improve import improve
+from app.scheduling.solver.lns import LNS_SUBSOLVE, lns_by_instrument
 from app.scheduling.solver.model import GroupReport, Problem, Session, Solution
 from app.scheduling.solver.reasons import explain
 from app.scheduling.solver.repack import repack, repack_all
@@ -24,6 +25,12 @@ MIN_GROUP_DETERMINISTIC_TIME = 0.05
 # A linked group with more session slots than this is solved one instrument at a time
 # (`_by_instrument`): one CP-SAT model of 50 instruments gets nowhere in seconds.
 MONOLITH_MAX_SLOTS = 400
+# The large-neighbourhood search by instrument gets this many times the group's deterministic
+# share on top of the first CP-SAT pass (docs/SOLVER.md "Large-neighbourhood search").
+LNS_BUDGET_FACTOR = 1.0
+# …and runs only when the whole problem's deterministic limit is at least this (effort ≥ 3):
+# a re-plan (effort 1, ≤ 1 s) keeps its first-pass schedule.
+LNS_MIN_LIMIT = 0.5
 
 
 def deterministic_time_for(effort: int) -> float:
@@ -119,6 +126,28 @@ def solve(
                     better_obj = objective(problem, (s for v in better.values() for s in v), contexts)
                     if better_obj > best_obj:
                         best, best_obj, winner = better, better_obj, "cpsat+ejection"
+            # large-neighbourhood search: one instrument at a time, the others fixed (not when
+            # the schedule is proven optimal, nor on a short limit)
+            lns_budget = share * LNS_BUDGET_FACTOR if total_limit >= LNS_MIN_LIMIT and best_obj < bound else 0.0
+            lns = lns_by_instrument(
+                grid,
+                ctxs,
+                best,
+                budget=lns_budget,
+                subsolve=LNS_SUBSOLVE,
+                bounds=cp.bounds,
+                wall_cap=cap,
+                workers=workers,
+                seed=seed,
+            )
+            dtime += lns.deterministic_time
+            if lns.wall_capped and "WALL_CAP" not in status:
+                status += "+WALL_CAP"
+            if lns.improved:
+                ln = fill(grid, ctxs, lns.placements)
+                ln_obj = objective(problem, (s for v in ln.values() for s in v), contexts)
+                if ln_obj > best_obj:
+                    best, best_obj, winner = ln, ln_obj, winner + "+lns"
             bound = max(bound, best_obj)
         final.update(best)
         reports.append(
@@ -182,6 +211,7 @@ def _by_instrument(
     merged: Placements = {}
     occ = Occupancy(grid, {c.key: c for c in ctxs})
     bound, dtime, optimal = 0, 0.0, 0
+    bounds: dict[str, int] = {}
     for key in sorted(by_inst):
         part = by_inst[key]
         share = max(MIN_GROUP_DETERMINISTIC_TIME, limit * sum(c.slots for c in part) / total)
@@ -193,7 +223,8 @@ def _by_instrument(
             session_value(c, part_hint.get(c.key, []), grid.problem.weights.preferred, grid.problem.weights.split)
             for c in part
         )
-        bound += max(cp.bound, part_hint_obj)
+        bounds[key] = max(cp.bound, part_hint_obj)
+        bound += bounds[key]
         chosen = cp.placements if cp.placements is not None else part_hint
         for award_key in sorted(chosen):
             ctx = occ.contexts[award_key]
@@ -204,7 +235,7 @@ def _by_instrument(
                 occ.add(session)
                 merged.setdefault(award_key, []).append(session)
     status = f"SPLIT {optimal}/{len(by_inst)} OPTIMAL"
-    return CpResult(merged, 0, bound, status, time.perf_counter() - t0, dtime)
+    return CpResult(merged, 0, bound, status, time.perf_counter() - t0, dtime, bounds)
 
 
 def greedy_solution(problem: Problem) -> Solution:
