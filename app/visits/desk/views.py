@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("desk", __name__, template_folder="templates")
