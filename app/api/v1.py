@@ -10,6 +10,7 @@ from marshmallow import RAISE
 from app.accounts import queries as accounts_queries
 from app.api.auth import bearer_user, token_required
 from app.api.facility import BLUEPRINTS as FACILITY_BLUEPRINTS
+from app.api.onsite import BLUEPRINTS as ONSITE_BLUEPRINTS
 from app.api.proposals import BLUEPRINTS as PROPOSALS_BLUEPRINTS
 from app.api.publications import BLUEPRINTS as PUBLICATIONS_BLUEPRINTS
 from app.api.reviews import BLUEPRINTS as REVIEWS_BLUEPRINTS
@@ -26,6 +27,7 @@ BLUEPRINTS = [
     *REVIEWS_BLUEPRINTS,
     *PUBLICATIONS_BLUEPRINTS,
     *VISITS_BLUEPRINTS,
+    *ONSITE_BLUEPRINTS,
 ]
 
 

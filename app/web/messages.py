@@ -318,6 +318,29 @@ MESSAGES: dict[str, Any] = {
     "report_pdf_wrong_type": _l("This is a %(kind)s file, not a PDF. Export your report as PDF."),
     "report_pdf_not_pdf": _l("This file is not a PDF (whatever its name says). Export your report as PDF."),
     "report_pdf_too_many_pages": _l("The report has %(pages)s pages; at most %(maximum)s are allowed."),
+    # --- guesthouse and front desk ---
+    "room_one_bed": _l("Single and accessible rooms have exactly one bed; a shared room has 2 or more."),
+    "room_name_taken": _l("A room with this name exists already."),
+    "room_not_found": _l("This room does not exist."),
+    "room_inactive": _l("This room is out of service; choose another bed."),
+    "bed_not_found": _l("This bed does not exist."),
+    "bed_unknown": _l("Choose a bed from the list."),
+    "bed_booking_not_found": _l("These nights are not booked (any more)."),
+    "visit_wants_no_bed": _l("This visitor did not ask for a room, or their stay has no dates."),
+    "night_outside_stay": _l("Choose nights within the visitor's stay."),
+    "visitor_does_not_share": _l("This visitor does not accept a shared room."),
+    "needs_accessible_room": _l("This visitor needs an accessible room."),
+    "bed_taken": _l("This bed is already taken on the night of %(night)s; choose another bed."),
+    "visitor_has_bed": _l("This visitor already has a bed on the night of %(night)s."),
+    "remote_visit_no_check_in": _l("Remote participants are not checked in at the desk."),
+    "already_checked_in": _l("This visitor is already checked in."),
+    "checklist_incomplete": _l(
+        "The checklist is not complete (%(items)s). Check the visitor in with an override and its reason, or not at all."
+    ),
+    "visit_not_on_site": _l("This visitor is not checked in."),
+    "feedback_not_for_this_visit": _l("Feedback is for visits that took place."),
+    "feedback_closed": _l("Feedback is open from the end of the experiment until %(last_day)s."),
+    "accommodation_not_rated": _l("Rate the accommodation only if you stayed in the guesthouse."),
     # --- reports ---
 }
 

@@ -169,5 +169,3 @@ def give_feedback(visit_id: int, data: dict[str, Any], *, actor: Any, now: datet
     db.session.flush()
     audit.record(actor, "visit.feedback", visit, changes=values, at=now)
     return feedback
-
-

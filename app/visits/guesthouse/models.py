@@ -96,7 +96,10 @@ class GuestPreference(db.Model):
 # Written by hand in the migration as well (Alembic cannot see them); declared here so that
 # db.create_all() builds them for the PostgreSQL tests. Never on SQLite.
 _nights = BedBooking.__table__
-for _name, _column in (("ex_bed_bookings_bed_night", _nights.c.bed_id), ("ex_bed_bookings_visit_night", _nights.c.visit_id)):
+for _name, _column in (
+    ("ex_bed_bookings_bed_night", _nights.c.bed_id),
+    ("ex_bed_bookings_visit_night", _nights.c.visit_id),
+):
     _nights.append_constraint(
         ExcludeConstraint(
             (_column, "="),

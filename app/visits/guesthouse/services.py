@@ -76,7 +76,9 @@ def create_room(
     room.beds = [GuestBed(label=BED_LABELS[i] if count > 1 else "1") for i in range(count)]
     db.session.add(room)
     db.session.flush()
-    audit.record(actor, "guesthouse.room_created", room, changes={"name": name, "kind": room_kind.value, "beds": count}, at=now)
+    audit.record(
+        actor, "guesthouse.room_created", room, changes={"name": name, "kind": room_kind.value, "beds": count}, at=now
+    )
     return room
 
 
@@ -393,7 +395,13 @@ def reconcile(visit: Visit, *, now: datetime | None = None) -> None:
             pass  # a concurrent booking took the bed: the nights stay on the office's list
         changed = True
     if changed:
-        audit.record(None, "guesthouse.nights_moved", visit, changes={"arrives_on": visit.arrives_on, "departs_on": visit.departs_on}, at=now)
+        audit.record(
+            None,
+            "guesthouse.nights_moved",
+            visit,
+            changes={"arrives_on": visit.arrives_on, "departs_on": visit.departs_on},
+            at=now,
+        )
 
 
 def _on_visit_changed(event: VisitChanged) -> None:
