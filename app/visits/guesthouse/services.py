@@ -407,7 +407,8 @@ def reconcile(visit: Visit, *, now: datetime | None = None) -> None:
 def _on_visit_changed(event: VisitChanged) -> None:
     visit = db.session.get(Visit, event.visit_id)
     if visit is not None:
-        reconcile(visit)
+        # the services stamp the change's instant on the visit: "today" is the change's day
+        reconcile(visit, now=visit.updated_at)
 
 
 events.subscribe(VisitChanged, _on_visit_changed)
