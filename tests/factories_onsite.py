@@ -91,5 +91,5 @@ def add_onsite_objects(world, *, owner, actor) -> None:
     db.session.add(booking)
     db.session.commit()
     world.bed_booking = booking
-    other = make_published_experiment(pi=owner, instrument=world.instrument, cycle=world.cycle)
+    other = make_published_experiment(pi=owner)
     world.approved_visit = approved_visit(other)
