@@ -51,7 +51,7 @@ def test_the_desk_checks_in_with_an_override_and_the_visitor_is_on_site_then_lea
     assert page.status_code == 200 and visit.user_name in page.text
     refused = client.post(f"/desk/visits/{visit.id}/check-in?q={reference}", data={f"v{visit.id}-override_reason": ""})
     assert refused.status_code == 409
-    assert 'id="v%s-override_reason-error"' % visit.id in refused.text
+    assert f'id="v{visit.id}-override_reason-error"' in refused.text
     assert "The checklist is not complete" in refused.text
     assert _status(ctx, visit.id) == VisitStatus.APPROVED
     done = client.post(
