@@ -46,4 +46,8 @@ def seed(progress=None) -> SeedResult:
     from app.demo import outcomes
 
     result.created += outcomes.seed(actor=admin, progress=progress)
+    # guesthouse and front desk: rooms, beds of the visitors who asked, check-ins, feedback
+    from app.demo import onsite
+
+    result.created += onsite.seed(actor=admin, progress=progress)
     return result
