@@ -158,3 +158,15 @@ def _report_reminders() -> None:
 
 
 register_periodic(Periodic("outcomes.report_reminders", _report_reminders, cron={"minute": 53}))
+# --- visits.desk: feedback invitations after the experiment, once per visit ------------------
+
+
+def _feedback_invitations() -> None:
+    from app.visits.desk.services import send_feedback_invitations
+
+    queued = send_feedback_invitations()
+    if queued:
+        log.info("desk: %s feedback invitation(s) queued", queued)
+
+
+register_periodic(Periodic("desk.feedback_invitations", _feedback_invitations, cron={"minute": 29}))

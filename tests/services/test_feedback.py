@@ -87,3 +87,23 @@ def test_results_per_instrument_and_cycle():
     assert row.instrument == experiment.booking.instrument.code
     assert row.count == 2
     assert (row.instrument_avg, row.support_avg, row.accommodation_avg, row.overall_avg) == (3.5, 4, None, 4.5)
+
+
+def test_feedback_invitations_go_once_to_recent_visitors_who_have_not_answered():
+    from app.core.models import OutboxMessage
+
+    experiment = make_published_experiment()
+    done = _done_visit(experiment=experiment)
+    remote = name_visitor(experiment, fp.make_person(), mode="remote")
+    answered = name_visitor(experiment, fp.make_person(), mode="remote")
+    services.give_feedback(answered.id, GOOD, actor=answered.user, now=AFTER)
+    assert services.send_feedback_invitations(now=AFTER) == 2
+    assert services.send_feedback_invitations(now=AFTER + timedelta(hours=1)) == 0  # once
+    recipients = sorted(m.recipients[0] for m in db.session.scalars(select(OutboxMessage)) if "How was" in m.subject)
+    assert recipients == sorted([done.user.email, remote.user.email])
+    body = next(m.body_text for m in db.session.scalars(select(OutboxMessage)) if "How was" in m.subject)
+    assert "/desk/visits/" in body and "/feedback" in body
+    # a job that starts weeks late writes to nobody
+    late = name_visitor(make_published_experiment(), fp.make_person(), mode="remote")
+    assert services.send_feedback_invitations(now=AFTER + timedelta(days=30)) == 0
+    assert late.id

@@ -146,6 +146,22 @@ def feedback_due(user_id: int, now: datetime) -> list[Visit]:
     return [v for v in visits if feedback_window(v, now)[0]]
 
 
+def recently_ended_visits(now: datetime, *, within_days: int) -> list[Visit]:
+    """Visits that took place (on site or remote) of experiments that ended in the last days."""
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .join(Booking, Booking.id == Visit.experiment_id)
+            .where(
+                Visit.status.in_((VisitStatus.ON_SITE, VisitStatus.COMPLETED, VisitStatus.REGISTERED)),
+                Booking.ends_at <= now,
+                Booking.ends_at > now - timedelta(days=within_days),
+            )
+            .order_by(Visit.id)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class FeedbackRow:
     cycle: str

@@ -16,7 +16,7 @@ from app.core.permissions import require
 from app.core.transaction import transactional
 from app.extensions import db
 from app.visits import queries as visit_queries
-from app.visits.desk import permissions, queries
+from app.visits.desk import notifications, permissions, queries
 from app.visits.desk.models import Feedback, SitePresence
 from app.visits.events import VisitChanged
 from app.visits.models import Visit, VisitMode
@@ -169,3 +169,24 @@ def give_feedback(visit_id: int, data: dict[str, Any], *, actor: Any, now: datet
     db.session.flush()
     audit.record(actor, "visit.feedback", visit, changes=values, at=now)
     return feedback
+
+
+#: feedback invitations go to visits whose experiment ended within this many days (a job that
+#: starts late does not write to people whose experiment is long over)
+INVITE_WITHIN_DAYS = 7
+
+
+@transactional
+def send_feedback_invitations(*, now: datetime | None = None) -> int:
+    """Ask every visitor (on site or remote) of a recently ended experiment for feedback, once
+    (outbox idempotency key `visit-feedback:<visit>`); those who answered already are skipped.
+    Returns the e-mails queued."""
+    now = now or utcnow()
+    queued = 0
+    for visit in queries.recently_ended_visits(now, within_days=INVITE_WITHIN_DAYS):
+        if queries.feedback(visit.id) is not None:
+            continue
+        open_now, last_day = queries.feedback_window(visit, now)
+        if open_now and notifications.enqueue_feedback_invitation(visit, last_day=last_day, now=now):
+            queued += 1
+    return queued
