@@ -201,9 +201,10 @@ def book_bed(
 ) -> BedBooking:
     """The user office puts a visitor in a bed for some nights of their stay (all by default).
 
-    Raises: PermissionDenied, NotFound (visit), InvalidState-free: ValidationFailed on
-    "visit_id" (no room asked for), "bed_id", "first_night", "last_night";
-    Conflict("bed_taken", "visitor_has_bed").
+    Raises: PermissionDenied, NotFound (visit), ValidationFailed on "visit_id" (no room asked
+    for), "bed_id" (unknown, out of service, shared for a non-sharer, not accessible for who
+    needs it), "first_night", "last_night" (outside the stay); Conflict("bed_taken",
+    "visitor_has_bed").
     """
     require(permissions.can_manage_guesthouse, actor)
     now = now or utcnow()
