@@ -112,6 +112,14 @@ def _register_domains(app: Flask) -> None:
 
     permissions.register(reports_permissions)
     reports_services.register_subscribers()  # rollups follow proposals, reviews, scheduling
+    # visits.guesthouse and visits.desk: tables, predicates, the VisitChanged subscriber, the room slot
+    from app.visits.desk import permissions as desk_permissions
+    from app.visits.desk import services as _desk_services  # noqa: F401 - tables
+    from app.visits.guesthouse import permissions as guesthouse_permissions
+    from app.visits.guesthouse import services as _guesthouse_services  # noqa: F401 - tables, subscribers
+
+    permissions.register(guesthouse_permissions)
+    permissions.register(desk_permissions)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -140,6 +148,12 @@ def _register_domains(app: Flask) -> None:
     from app.reports import views as reports_views
 
     app.register_blueprint(reports_views.bp)
+    # visits.guesthouse and visits.desk blueprints: registered here
+    from app.visits.desk import views as desk_views
+    from app.visits.guesthouse import views as guesthouse_views
+
+    app.register_blueprint(guesthouse_views.bp)
+    app.register_blueprint(desk_views.bp)
     api.init_app(app)
 
 

@@ -10,6 +10,7 @@ from marshmallow import RAISE
 from app.accounts import queries as accounts_queries
 from app.api.auth import bearer_user, token_required
 from app.api.facility import BLUEPRINTS as FACILITY_BLUEPRINTS
+from app.api.onsite import BLUEPRINTS as ONSITE_BLUEPRINTS
 from app.api.proposals import BLUEPRINTS as PROPOSALS_BLUEPRINTS
 from app.api.publications import BLUEPRINTS as PUBLICATIONS_BLUEPRINTS
 from app.api.reports import BLUEPRINTS as REPORTS_BLUEPRINTS
@@ -30,6 +31,7 @@ BLUEPRINTS = [
     *VISITS_BLUEPRINTS,
     *SCHEDULE_BLUEPRINTS,
     *REPORTS_BLUEPRINTS,
+    *ONSITE_BLUEPRINTS,
 ]
 
 

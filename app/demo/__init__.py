@@ -38,6 +38,10 @@ def seed(progress=None) -> SeedResult:
     from app.demo import reviews
 
     result.created += reviews.seed(actor=admin, progress=progress)
+    # scheduling: the cycles with awards solved; the past ones published and run, with delivered shifts
+    from app.demo import scheduling
+
+    result.created += scheduling.seed(actor=admin, progress=progress)
     # visits: courses, the access rule, visits of the experiments that exist (none is fine)
     from app.demo import visits
 
@@ -46,8 +50,8 @@ def seed(progress=None) -> SeedResult:
     from app.demo import outcomes
 
     result.created += outcomes.seed(actor=admin, progress=progress)
-    # scheduling: the cycles with awards solved; the past ones published and run, with delivered shifts
-    from app.demo import scheduling
+    # guesthouse and front desk: rooms, beds of the visitors who asked, check-ins, feedback
+    from app.demo import onsite
 
-    result.created += scheduling.seed(actor=admin, progress=progress)
+    result.created += onsite.seed(actor=admin, progress=progress)
     return result

@@ -206,3 +206,15 @@ def _refresh_reports_job(job: JobRequest, progress: Progress) -> dict:
 
 register_periodic(Periodic("reports.refresh", _refresh_report_rollups, seconds=60))
 register_periodic(Periodic("reports.reconcile", _reconcile_report_rollups, cron={"hour": 2, "minute": 47}))
+# --- visits.desk: feedback invitations after the experiment, once per visit ------------------
+
+
+def _feedback_invitations() -> None:
+    from app.visits.desk.services import send_feedback_invitations
+
+    queued = send_feedback_invitations()
+    if queued:
+        log.info("desk: %s feedback invitation(s) queued", queued)
+
+
+register_periodic(Periodic("desk.feedback_invitations", _feedback_invitations, cron={"minute": 29}))

@@ -64,6 +64,8 @@ class VisitFacts:
     safety_reviewer_signed: bool = False
     accommodation_wanted: bool | None = None
     deadlines: Deadlines = Deadlines()
+    #: the guesthouse room (and bed) assigned for the whole stay, when there is one
+    room: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,8 @@ def build(f: VisitFacts) -> list[Item]:
     # accommodation: only recorded here (the guesthouse assigns the room)
     if f.remote or f.accommodation_wanted is False:
         items.append(_not_needed(ItemKey.ACCOMMODATION, "not_needed"))
+    elif f.accommodation_wanted and f.room:
+        items.append(_done(ItemKey.ACCOMMODATION, f"room:{f.room}"))
     elif f.accommodation_wanted is None:
         items.append(
             _item(ItemKey.ACCOMMODATION, NextActor.VISITOR, arrival - timedelta(days=d.accommodation), f.today, "form")

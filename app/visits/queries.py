@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.accounts.models import CountryGroupMember
+from app.core import events
 from app.core.errors import NotFound
 from app.extensions import db
 from app.facility import queries as facility_queries
@@ -365,7 +366,18 @@ def visit_facts(visit: Visit, now: datetime, ctx: ChecklistContext | None = None
         safety_reviewer_signed=safety is not None and safety.reviewer_signed_at is not None,
         accommodation_wanted=visit.accommodation_wanted,
         deadlines=ctx.deadlines,
+        room=room_label(visit),
     )
+
+
+#: the guesthouse fills it with the room of a visit whose whole stay has a bed (a higher
+#: sub-domain: visits never imports it)
+ROOM_SLOT = "visits.room"
+
+
+def room_label(visit: Visit) -> str | None:
+    labels = events.slot_contents(ROOM_SLOT, visit=visit)
+    return str(labels[0]) if labels else None
 
 
 def visit_checklist(visit: Visit, now: datetime) -> list[checklist.Item]:

@@ -30,6 +30,7 @@ from app.proposals.models import Hazard
 from app.scheduling.events import ExperimentCancelled
 from app.scheduling.models import Experiment
 from app.visits import checklist, config, notifications, permissions, queries
+from app.visits.events import VisitChanged
 from app.visits.models import (
     AccessRule,
     AccessStatus,
@@ -308,6 +309,7 @@ def complete_registration(visit_id: int, data: RegistrationInput, *, actor: Any,
         _transition(visit, VisitAction.RESUBMIT, Party.VISITOR)
     _request_access(visit, now)
     audit.record(actor, "visit.registered", visit, changes=audit.changes_since(visit, before), at=now)
+    events.publish(VisitChanged(visit.id))
     return visit
 
 
@@ -337,6 +339,7 @@ def cancel_visit(visit_id: int, *, actor: Any, now: datetime | None = None) -> V
     _transition(visit, VisitAction.CANCEL, Party.VISITOR)
     visit.updated_at = now
     audit.record(actor, "visit.cancelled", visit, changes={"status": "cancelled"}, at=now)
+    events.publish(VisitChanged(visit.id))
     return visit
 
 
@@ -390,6 +393,7 @@ def decide_visit(visit_id: int, action: str, *, reason: str = "", actor: Any, no
         changes={"status": {"before": before.value, "after": visit.status.value}, "reason": reason},
         at=now,
     )
+    events.publish(VisitChanged(visit.id))
     return visit
 
 
@@ -756,6 +760,7 @@ def _on_experiment_cancelled(event: ExperimentCancelled) -> None:
         visit.updated_at = now
         notifications.enqueue_experiment_cancelled(visit, now=now)
         audit.record(None, "visit.withdrawn", visit, changes={"status": "cancelled", "reason": "experiment_cancelled"})
+        events.publish(VisitChanged(visit.id))
     for invitation in db.session.scalars(
         select(VisitInvitation).where(
             VisitInvitation.experiment_id == event.experiment_id, VisitInvitation.revoked_at.is_(None)

@@ -696,4 +696,56 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("reports.static", "GET"): Entry(ANYONE, args=lambda w: {"filename": "reports/reports.css"}),
     ("api_reports.usage", "GET"): Entry(allow(STAFF, "director")),
     ("api_reports.collaboration", "GET"): Entry(allow(STAFF, "director")),
+    # guesthouse and front desk (issue 9): world.visit is "user"'s own visit (it asks for a room; one night
+    # booked in world.guest_room: world.bed_booking); world.approved_visit is "user"'s approved visit
+    ("guesthouse.index", "GET"): Entry(STAFF),
+    ("guesthouse.create_room", "POST"): Entry(
+        STAFF, data=lambda w: {"name": "", "kind": "single"}, ok=frozenset({422})
+    ),
+    ("guesthouse.assign", "POST"): Entry(STAFF, ok=frozenset({302})),
+    ("guesthouse.book", "POST"): Entry(
+        STAFF, args=lambda w: {"visit_id": w.visit.id}, data=lambda w: {"bed_id": ""}, ok=frozenset({422})
+    ),
+    ("guesthouse.free", "POST"): Entry(
+        STAFF, args=lambda w: {"booking_id": w.bed_booking.id}, ok=frozenset({302}), once=True
+    ),
+    ("guesthouse.occupancy", "GET"): Entry(STAFF, ok=frozenset({200})),
+    ("guesthouse.stay", "GET"): Entry(
+        allow("user", STAFF), args=lambda w: {"visit_id": w.visit.id}, ok=frozenset({200})
+    ),
+    ("guesthouse.stay", "POST"): Entry(
+        allow("user", STAFF),
+        args=lambda w: {"visit_id": w.visit.id},
+        data=lambda w: {"accepts_sharing": "y"},
+        ok=frozenset({302}),
+    ),
+    ("desk.static", "GET"): Entry(ANYONE, args=lambda w: {"filename": "desk.css"}),
+    ("desk.index", "GET"): Entry(STAFF, ok=frozenset({200})),
+    ("desk.check_in", "POST"): Entry(
+        STAFF,
+        args=lambda w: {"visit_id": w.approved_visit.id},
+        data=lambda w: {f"v{w.approved_visit.id}-override_reason": "Training booked for this afternoon"},
+        ok=frozenset({302}),
+        once=True,
+    ),
+    ("desk.check_out", "POST"): Entry(STAFF, args=lambda w: {"visit_id": w.approved_visit.id}, ok=frozenset({302})),
+    ("desk.on_site", "GET"): Entry(STAFF, ok=frozenset({200})),
+    ("desk.on_site_rows", "GET"): Entry(STAFF, ok=frozenset({200})),
+    ("desk.on_site_csv", "GET"): Entry(STAFF, ok=frozenset({200})),
+    ("desk.letter", "GET"): Entry(
+        allow("user", STAFF), args=lambda w: {"visit_id": w.approved_visit.id}, ok=frozenset({200})
+    ),
+    ("desk.feedback", "GET"): Entry(
+        allow("user"), args=lambda w: {"visit_id": w.approved_visit.id}, ok=frozenset({200})
+    ),
+    # the experiment has not ended: the visitor gets in and is told so (409), nothing saved
+    ("desk.feedback", "POST"): Entry(
+        allow("user"),
+        args=lambda w: {"visit_id": w.approved_visit.id},
+        data=lambda w: {"instrument": "5", "support": "5", "overall": "5"},
+        ok=frozenset({409}),
+    ),
+    ("desk.feedback_results", "GET"): Entry(allow(STAFF, "director"), ok=frozenset({200})),
+    ("desk.feedback_csv", "GET"): Entry(allow(STAFF, "director"), ok=frozenset({200})),
+    ("api_onsite.on_site", "GET"): Entry(STAFF, ok=frozenset({200})),
 }

@@ -84,6 +84,10 @@ class World:
     # --- outcomes (tests/factories_outcomes.add_outcome_objects) ---
     ended_experiment: Any = None
     publication: Any = None
+    # --- guesthouse and front desk (tests/factories_onsite.add_onsite_objects) ---
+    guest_room: Any = None
+    bed_booking: Any = None
+    approved_visit: Any = None
 
     def user(self, persona: str) -> Any:
         return self.users[persona]
@@ -145,6 +149,10 @@ def build_world(app) -> World:
         from tests.factories_outcomes import add_outcome_objects
 
         add_outcome_objects(world, owner=owner, actor=staff)
+        # --- guesthouse and front desk ---
+        from tests.factories_onsite import add_onsite_objects
+
+        add_onsite_objects(world, owner=owner, actor=staff)
 
         # A token used within the last minute is not touched again (accounts.user_for_token), so
         # a refused API call leaves every table as it was and the fingerprint stays strict.
