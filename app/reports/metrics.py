@@ -172,7 +172,10 @@ class VisitInput:
 
 @dataclass(frozen=True, slots=True)
 class PublicationInput:
-    """A publication linked to a proposal, counted over that proposal's frozen team."""
+    """A publication linked to a proposal, counted over that proposal's frozen team.
+
+    `instrument` (and `other_instruments`): the instruments the publication is linked to;
+    `ALL_INSTRUMENTS` when it names none (then it counts on the facility row only)."""
 
     publication_id: int
     year: int  # the year of publication
@@ -180,6 +183,7 @@ class PublicationInput:
     route: str
     team: tuple[str, ...]
     pi: str | None
+    other_instruments: tuple[int, ...] = ()
 
 
 # --- facts ------------------------------------------------------------------------------
@@ -256,8 +260,10 @@ def experiment_facts(e: ExperimentInput) -> list[Fact]:
 
 
 def publication_facts(p: PublicationInput) -> list[Fact]:
+    """Once for the facility (instrument 0) and once per instrument it is linked to."""
     facts: list[Fact] = []
-    for instrument in (ALL_INSTRUMENTS, p.instrument):
+    linked = sorted({p.instrument, *p.other_instruments} - {ALL_INSTRUMENTS})
+    for instrument in (ALL_INSTRUMENTS, *linked):
         facts += _team_facts(Unit.PUBLICATIONS, p.year, instrument, p.route, p.team, p.pi, 1)
     return facts
 
