@@ -168,6 +168,10 @@ class VisitInput:
     on_site: bool
     days: int  # person-days on site: calendar days from arrival to departure, both included
     first_ever: bool = False  # the person's first visit ever (on site or remote)
+    #: the rows (instrument 0 and/or `instrument`) where this visit carries the person's unique-
+    #: user count: only their first visit of that (key, year, instrument, route) row over every
+    #: cycle does, so rows of several cycles add up; None = every row (one set of visits)
+    user_rows: frozenset[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +291,8 @@ def visit_facts(visits: Iterable[VisitInput]) -> list[Fact]:
                 facts.append(_single(v.key, Unit.PERSON_DAYS, v.year, instrument, v.route, v.days))
             else:
                 facts.append(_single(v.key, Unit.REMOTE_PARTICIPATIONS, v.year, instrument, v.route, 1))
-            people[(v.key, v.year, instrument, v.route)].add(v.person_id)
+            if v.user_rows is None or instrument in v.user_rows:
+                people[(v.key, v.year, instrument, v.route)].add(v.person_id)
             if v.first_ever:
                 newcomers[(v.key, v.year, instrument, v.route)].add(v.person_id)
     for (key, year, instrument, route), ids in people.items():

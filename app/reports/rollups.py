@@ -176,32 +176,9 @@ def _local_date(at: datetime, zone: ZoneInfo | None) -> date:
     return (at.astimezone(zone) if zone else at).date()
 
 
-def _visit_day(arrives_on: date | None, starts_at: datetime, zone: ZoneInfo | None) -> date:
-    """The day a visit counts on: its arrival, else (remote) its experiment's first day."""
-    return arrives_on or _local_date(starts_at, zone)
-
-
-def _first_visits(user_ids: Iterable[int], zone: ZoneInfo | None) -> set[int]:
-    """The id of each person's first visit ever (that happened), over every cycle."""
-    first: dict[int, tuple[date, int]] = {}
-    ids = sorted(set(user_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for visit_id, user_id, arrives_on, starts_at in db.session.execute(
-            select(Visit.id, Visit.user_id, Visit.arrives_on, Booking.starts_at)
-            .join(Booking, Booking.id == Visit.experiment_id)
-            .where(Visit.user_id.in_(chunk), VISIT_HAPPENED)
-        ):
-            candidate = (_visit_day(arrives_on, starts_at, zone), visit_id)
-            if user_id not in first or candidate < first[user_id]:
-                first[user_id] = candidate
-    return {visit_id for _day, visit_id in first.values()}
-
-
-def visit_inputs(cycle: Cycle, zone: ZoneInfo | None) -> list[metrics.VisitInput]:
-    """Visits of the experiments booked in this cycle that happened, with the visit's own
-    affiliation snapshot (never the visitor's current profile)."""
-    found = db.session.execute(
+def _happened_visits(*where) -> list:
+    """Visits that happened, with their own snapshot, experiment's instrument, cycle and route."""
+    return db.session.execute(
         select(
             Visit.id,
             Visit.user_id,
@@ -210,6 +187,7 @@ def visit_inputs(cycle: Cycle, zone: ZoneInfo | None) -> list[metrics.VisitInput
             Visit.departs_on,
             Visit.country_code,
             Institution.kind,
+            Booking.cycle_id,
             Booking.instrument_id,
             Booking.starts_at,
             Booking.ends_at,
@@ -220,22 +198,69 @@ def visit_inputs(cycle: Cycle, zone: ZoneInfo | None) -> list[metrics.VisitInput
         .join(Award, Award.id == Experiment.award_id)
         .join(Call, Call.id == Award.call_id)
         .outerjoin(Institution, Institution.id == Visit.institution_id)
-        .where(Booking.cycle_id == cycle.id, VISIT_HAPPENED)
+        .where(VISIT_HAPPENED, *where)
         .order_by(Visit.id)
     ).all()
-    firsts = _first_visits((row.user_id for row in found), zone)
-    out = []
+
+
+def visit_inputs(cycle: Cycle, zone: ZoneInfo | None) -> list[metrics.VisitInput]:
+    """Visits of the experiments booked in this cycle that happened, with the visit's own
+    affiliation snapshot (never the visitor's current profile).
+
+    The visitors' visits in every cycle are read too: a person is a new user on their first
+    visit ever, and counts as a unique user of a (key, year, instrument, route) row on their
+    first visit of that row only — so that summing the rows of several cycles counts each
+    person once."""
+    users = sorted(
+        set(
+            db.session.scalars(
+                select(Visit.user_id)
+                .join(Booking, Booking.id == Visit.experiment_id)
+                .where(Booking.cycle_id == cycle.id, VISIT_HAPPENED)
+            )
+        )
+    )
+    found = []
+    for start in range(0, len(users), 500):
+        found += _happened_visits(Visit.user_id.in_(users[start : start + 500]))
+    first_ever: dict[int, tuple[date, int]] = {}
+    first_in_row: dict[tuple, tuple[date, int]] = {}
+    visits = []
     for row in found:
         on_site = row.mode == VisitMode.ON_SITE
-        day = _visit_day(row.arrives_on, row.starts_at, zone)
+        day = row.arrives_on or _local_date(row.starts_at, zone)  # remote: the experiment's first day
         days = 0
         if on_site:
             last = row.departs_on or _local_date(row.ends_at - timedelta(microseconds=1), zone)
             days = max((last - day).days + 1, 1)
         key = metrics.attribution_key(metrics.Affiliation(row.country_code, row.kind.value if row.kind else None))
+        order = (day, row.id)
+        first_ever[row.user_id] = min(first_ever.get(row.user_id, order), order)
+        for instrument in (metrics.ALL_INSTRUMENTS, row.instrument_id):
+            group = (row.user_id, key, day.year, instrument, row.route.value)
+            first_in_row[group] = min(first_in_row.get(group, order), order)
+        visits.append((row, on_site, day, days, key, order))
+    out = []
+    for row, on_site, day, days, key, order in visits:
+        if row.cycle_id != cycle.id:
+            continue
+        rows = frozenset(
+            instrument
+            for instrument in (metrics.ALL_INSTRUMENTS, row.instrument_id)
+            if first_in_row[(row.user_id, key, day.year, instrument, row.route.value)] == order
+        )
         out.append(
             metrics.VisitInput(
-                row.id, row.user_id, key, day.year, row.instrument_id, row.route.value, on_site, days, row.id in firsts
+                row.id,
+                row.user_id,
+                key,
+                day.year,
+                row.instrument_id,
+                row.route.value,
+                on_site,
+                days,
+                first_ever[row.user_id] == order,
+                user_rows=rows,
             )
         )
     return out

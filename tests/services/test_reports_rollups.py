@@ -3,7 +3,7 @@ does not move."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -230,3 +230,21 @@ def test_a_visit_decision_through_the_visits_service_marks_the_cycles_of_the_vis
     before = rows()
     services.rebuild_all()
     assert rows() == before
+
+
+def test_a_person_visiting_experiments_of_two_cycles_in_one_year_is_one_unique_user(example):
+    p4 = example.proposals["P4"]
+    a4 = fr.award(p4, example.instruments["ID2"], 4)
+    e4 = fr.experiment(a4, example.cycles["2028"], datetime(2028, 6, 5, 6, tzinfo=UTC), 24, 4)
+    fr.visit(e4, example.people["anna"], arrives_on=date(2028, 6, 5), departs_on=date(2028, 6, 5))
+    services.rebuild_all()
+    assert clean(queries.by_country(q(years=(2028,), unit=Unit.VISITS_ON_SITE), mode=Mode.PI)) == {"DE": 2}
+    assert clean(queries.by_country(q(years=(2028,), unit=Unit.PERSON_DAYS), mode=Mode.PI)) == {"DE": 3}
+    assert clean(queries.by_country(q(years=(2028,), unit=Unit.UNIQUE_USERS), mode=Mode.PI)) == {"DE": 1}
+    per_instrument = {
+        i: clean(
+            queries.by_country(q(years=(2028,), unit=Unit.UNIQUE_USERS, instrument_ids=(example.instruments[i].id,)))
+        )
+        for i in ("ID1", "ID2")
+    }
+    assert per_instrument == {"ID1": {"DE": 1}, "ID2": {"DE": 1}}  # once on each instrument she used
