@@ -80,6 +80,96 @@ def _years(app) -> list[int]:
     return years
 
 
+# --- visits: a set-based generator (BENCHMARKS.md: L ≈ 1.1 M visits, INSERT … SELECT) ----------
+
+VISIT_TARGET = {"S": 10_000, "M": 200_000, "L": 1_100_000}
+VISITS_META = "visits-v1"
+
+#: awards for accepted (scheduled, completed) proposals: every request, ¾ of the shifts asked
+GEN_AWARDS = """
+INSERT INTO awards (request_id, proposal_id, call_id, instrument_id, shifts, basis, long_term, cycles,
+                    edit_reason, created_at, withdrawn_reason)
+SELECT r.id, p.id, p.call_id, r.instrument_id, GREATEST(1, r.shifts * 3 / 4), 'full', false, 1, '', now(), ''
+FROM beamtime_requests r JOIN proposals p ON p.id = r.proposal_id
+WHERE p.status IN ('accepted', 'scheduled', 'completed')
+  AND NOT EXISTS (SELECT 1 FROM awards a WHERE a.request_id = r.id)
+"""
+#: one completed 8-hour booking per award, back to back per instrument from its cycle's start
+GEN_BOOKINGS = """
+INSERT INTO bookings (instrument_id, cycle_id, kind, status, starts_at, ends_at, title, note, created_at)
+SELECT s.instrument_id, s.cycle_id, 'experiment', 'completed', s.starts_at, s.starts_at + interval '8 hours',
+       'bench-award-' || s.award_id, '', now()
+FROM (
+  SELECT a.id AS award_id, a.instrument_id, c.cycle_id,
+         (y.starts_on + time '06:00') AT TIME ZONE 'UTC'
+           + interval '8 hours' * row_number() OVER (PARTITION BY a.instrument_id, c.cycle_id ORDER BY a.id) AS starts_at
+  FROM awards a JOIN calls c ON c.id = a.call_id JOIN cycles y ON y.id = c.cycle_id
+  WHERE NOT EXISTS (SELECT 1 FROM experiments e WHERE e.award_id = a.id)
+) s
+"""
+GEN_EXPERIMENTS = """
+INSERT INTO experiments (booking_id, award_id, created_at, updated_at, sequence, delivered_shifts, lost_note)
+SELECT b.id, a.id, now(), now(), 0, GREATEST(0, a.shifts - (a.id % 3)), ''
+FROM bookings b JOIN awards a ON a.id = substr(b.title, 13)::int
+WHERE b.title LIKE 'bench-award-%' AND NOT EXISTS (SELECT 1 FROM experiments e WHERE e.booking_id = b.id)
+"""
+#: the team members of each experiment's proposal visit it (a share of them, to reach the
+#: size's target): 35 % remote, on site 1–6 nights, with their frozen snapshot as the visit's
+GEN_VISITS = """
+INSERT INTO visits (experiment_id, user_id, mode, status, institution_id, institution_name, country_code,
+                    arrives_on, departs_on, dosimeter_needed, access_status, access_late_days, access_note,
+                    reason, created_at, updated_at)
+SELECT e.booking_id, m.user_id, v.mode, 'completed', m.institution_id, i.name, m.country_code,
+       CASE WHEN v.mode = 'on_site' THEN (b.starts_at AT TIME ZONE 'UTC')::date END,
+       CASE WHEN v.mode = 'on_site' THEN (b.starts_at AT TIME ZONE 'UTC')::date + (1 + v.h % 6) END,
+       false, 'not_needed', 0, '', '', now(), now()
+FROM experiments e
+JOIN bookings b ON b.id = e.booking_id
+JOIN awards a ON a.id = e.award_id
+JOIN proposal_members m ON m.proposal_id = a.proposal_id
+LEFT JOIN institutions i ON i.id = m.institution_id
+CROSS JOIN LATERAL (SELECT abs(hashtext(e.booking_id || ':' || m.user_id)) AS h) hh
+CROSS JOIN LATERAL (SELECT hh.h AS h, CASE WHEN hh.h % 100 < 35 THEN 'remote' ELSE 'on_site' END AS mode) v
+WHERE v.h % 10000 < :keep
+"""
+
+
+def generate_visits(app, size: str, log=print) -> int:
+    """Awards, completed experiments and visits on top of `bench.gen`'s proposals, set-based
+    (idempotent: skipped when this database already holds them)."""
+    from app.extensions import db
+
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_meta (key VARCHAR(50) PRIMARY KEY, value TEXT NOT NULL)"))
+        done = conn.execute(text("SELECT value FROM bench_meta WHERE key = 'visits'")).scalar()
+        if done == f"{VISITS_META} {size}":
+            return conn.execute(text("SELECT count(*) FROM visits")).scalar()
+        started = time.perf_counter()
+        for name, sql in (("awards", GEN_AWARDS), ("bookings", GEN_BOOKINGS), ("experiments", GEN_EXPERIMENTS)):
+            n = conn.execute(text(sql)).rowcount
+            log(f"  {name}: {n} rows ({time.perf_counter() - started:.1f} s)")
+        candidates = conn.execute(
+            text(
+                "SELECT count(*) FROM experiments e JOIN awards a ON a.id = e.award_id "
+                "JOIN proposal_members m ON m.proposal_id = a.proposal_id"
+            )
+        ).scalar()
+        keep = min(10000, int(10000 * VISIT_TARGET[size] / max(candidates, 1)) + 1)
+        n = conn.execute(text("DELETE FROM visits")).rowcount
+        n = conn.execute(text(GEN_VISITS), {"keep": keep}).rowcount
+        log(f"  visits: {n} rows ({time.perf_counter() - started:.1f} s)")
+        conn.execute(
+            text(
+                "INSERT INTO bench_meta (key, value) VALUES ('visits', :v) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"v": f"{VISITS_META} {size}"},
+        )
+    with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    return n
+
+
 @benchmark("B4p", "country_dashboard_proposals", needs_data=True)
 def country_dashboard(ctx: Context) -> Result:
     from app.extensions import db

@@ -97,3 +97,23 @@ def xlsx_bytes(tables: Sequence[Table], *, definitions_title: str = "Definitions
         line += 1
     book.close()
     return out.getvalue()
+
+
+def csv_rows(header: Sequence[str], rows: Iterable[Sequence], *, comments: Sequence[str] = (), chunk: int = 2000):
+    """Plain rows (tuples) as CSV text in chunks of `chunk` lines: for exports of raw rows
+    (all visits), where building a dict per row would cost more than writing it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for line in comments:
+        writer.writerow([f"# {line}"])
+    writer.writerow(header)
+    pending = 0
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+        pending += 1
+        if pending >= chunk:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue()

@@ -248,3 +248,16 @@ def test_a_person_visiting_experiments_of_two_cycles_in_one_year_is_one_unique_u
         for i in ("ID1", "ID2")
     }
     assert per_instrument == {"ID1": {"DE": 1}, "ID2": {"DE": 1}}  # once on each instrument she used
+
+
+def test_the_visits_export_streams_every_visit_with_its_snapshot_key(example):
+    from app.reports import exports
+
+    found = list(queries.iter_visit_rows(batch=3))
+    assert len(found) == len(example.visits)
+    keys = {row[0]: row[-1] for row in found}
+    assert keys[example.visits["dora"].id] == "INTL" and keys[example.visits["hugo"].id] == "ES"
+    text = "".join(exports.csv_rows(queries.VISIT_EXPORT_COLUMNS, found, comments=["All visits"], chunk=2))
+    lines = text.splitlines()
+    assert lines[0] == "# All visits" and lines[1].startswith("visit_id,cycle,instrument")
+    assert len(lines) == 2 + len(example.visits)
