@@ -24,7 +24,7 @@ import time
 
 from sqlalchemy import text
 
-from bench.core import Context, Result, Target, alternate, benchmark, compare
+from bench.core import MIN_RUNS, Context, Result, Target, alternate, benchmark, compare
 
 
 def _app(ctx: Context):
@@ -158,6 +158,8 @@ def generate_visits(app, size: str, log=print) -> int:
         n = conn.execute(text("DELETE FROM visits")).rowcount
         n = conn.execute(text(GEN_VISITS), {"keep": keep}).rowcount
         log(f"  visits: {n} rows ({time.perf_counter() - started:.1f} s)")
+        for table in ("report_usage", "report_pairs", "report_capacity"):  # rebuilt by _ensure_rollups
+            conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(
             text(
                 "INSERT INTO bench_meta (key, value) VALUES ('visits', :v) "
@@ -290,10 +292,196 @@ def rollup_refresh(ctx: Context) -> Result:
     return result
 
 
+HAND_VISITS_BY_COUNTRY = (
+    "SELECT country, sum(pi) FROM report_usage "
+    "WHERE unit = :unit AND year = :year AND instrument_id = 0 GROUP BY country"
+)
+#: visits by snapshot key and year of arrival, computed live over the visits (all years at once)
+LIVE_VISITS_BY_COUNTRY = """
+SELECT CASE WHEN i.kind = 'international_organisation' THEN 'INTL' WHEN i.kind = 'facility' THEN 'HOUSE'
+            ELSE COALESCE(v.country_code, 'NONE') END AS key,
+       extract(year FROM COALESCE(v.arrives_on, (b.starts_at AT TIME ZONE 'UTC')::date)) AS year, count(*)
+FROM visits v JOIN bookings b ON b.id = v.experiment_id LEFT JOIN institutions i ON i.id = v.institution_id
+WHERE v.mode = 'on_site' AND v.status IN ('on_site', 'completed')
+GROUP BY 1, 2
+"""
+
+
+def _visit_data(ctx: Context):
+    app = _app(ctx)
+    generate_visits(app, ctx.size, ctx.log)
+    _ensure_rollups(app)
+    return app
+
+
+@benchmark("B4", "country_dashboard", needs_data=True)
+def country_dashboard_visits(ctx: Context) -> Result:
+    """User visits on site by country for every year through `app.reports.queries.by_country`
+    (what the dashboard reads) against the same sums by hand over `report_usage` (≤ 3×); the
+    live aggregate over the visits is the second baseline (target: ≥ 20× faster than it)."""
+    from app.extensions import db
+    from app.reports import queries
+    from app.reports.metrics import Mode, Unit
+
+    app = _visit_data(ctx)
+    years = _years(app)
+
+    def run_app() -> float:
+        with app.app_context():
+            started = time.perf_counter()
+            for year in years:
+                queries.by_country(queries.Filters(years=(year,), mode=Mode.PI, unit=Unit.VISITS_ON_SITE))
+            elapsed = time.perf_counter() - started
+            db.session.remove()
+        return elapsed * 1000
+
+    def run_hand() -> float:
+        with app.app_context(), db.engine.connect() as conn:
+            started = time.perf_counter()
+            for year in years:
+                conn.execute(text(HAND_VISITS_BY_COUNTRY), {"year": year, "unit": "visits_on_site"}).all()
+            return (time.perf_counter() - started) * 1000
+
+    def run_live() -> float:
+        with app.app_context(), db.engine.connect() as conn:
+            started = time.perf_counter()
+            conn.execute(text(LIVE_VISITS_BY_COUNTRY)).all()
+            return (time.perf_counter() - started) * 1000
+
+    run_app(), run_hand(), run_live()
+    app_runs, hand_runs = alternate(run_app, run_hand, ctx.runs)
+    app_live, live_runs = alternate(run_app, run_live, max(3, min(ctx.runs, 5)))
+    live = sorted(live_runs)[len(live_runs) // 2]
+    app_median = sorted(app_live)[len(app_live) // 2]
+    with app.app_context(), db.engine.connect() as conn:
+        visits = conn.execute(text("SELECT count(*) FROM visits")).scalar()
+    result = compare(
+        "B4 country_dashboard",
+        app_runs,
+        hand_runs,
+        unit="ms",
+        target=Target("<=", 3.0),
+        details={
+            "live_aggregate_ms": live,
+            "speedup_vs_live": live / app_median,
+            "years": len(years),
+            "visits": visits,
+        },
+    )
+    result.note = (
+        f"visits on site by country, {len(years)} years, {visits} visits; live aggregate over visits (all years "
+        f"at once) {live:.1f} ms = {live / app_median:.1f}× the dashboard read (target ≥ 20×)"
+    )
+    return result
+
+
+def _export_statement_sql(app, multiply: int) -> str:
+    """The export's SELECT as PostgreSQL text (for COPY), optionally each row `multiply` times."""
+    from sqlalchemy.dialects import postgresql
+
+    from app.reports import queries
+
+    with app.app_context():
+        statement = queries.visit_export_statement()
+        sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    if multiply > 1:
+        sql = f"SELECT s.* FROM ({sql}) s CROSS JOIN generate_series(1, {multiply})"
+    return sql
+
+
+def export_visits(url: str, limit: int) -> tuple[int, int]:
+    """Stream `limit` rows of the visits CSV export to nowhere; (bytes written, peak RSS in kB).
+    Run in a fresh process so that the peak RSS is this export's."""
+    import resource
+
+    from app.reports import exports, queries
+
+    app = _app(Context(size="M", runs=MIN_RUNS, database_url=url))
+    with app.app_context():
+        statement = text(f"{_export_statement_sql(app, 1 + limit // 200_000)} LIMIT {int(limit)}")
+        written = 0
+        for chunk in exports.csv_rows(queries.VISIT_EXPORT_COLUMNS, queries.iter_visit_rows(statement)):
+            written += len(chunk)
+    return written, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _rss_of_export(url: str, limit: int) -> tuple[int, int]:
+    import subprocess
+
+    code = f"import sys; from bench.reports import export_visits; print(*export_visits({url!r}, {limit}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    written, rss = out.stdout.split()[-2:]
+    return int(written), int(rss)
+
+
+@benchmark("B7", "export_csv", needs_data=True)
+def export_csv(ctx: Context) -> Result:
+    """The full visits CSV, streamed (server-side cursor, Core rows, CSV in chunks), against
+    PostgreSQL `COPY (the same SELECT) TO STDOUT` (≤ 3×); memory: peak RSS of the export in a
+    fresh process at 100 k rows and at 1 M rows (the visits repeated when there are fewer)."""
+    from app.extensions import db
+    from app.reports import exports, queries
+
+    app = _visit_data(ctx)
+    if db_dialect(app) != "postgresql":
+        raise SystemExit("B7 needs PostgreSQL (COPY)")
+    copy_sql = _export_statement_sql(app, 1)
+
+    def run_app() -> float:
+        with app.app_context():
+            started = time.perf_counter()
+            written = 0
+            for chunk in exports.csv_rows(queries.VISIT_EXPORT_COLUMNS, queries.iter_visit_rows()):
+                written += len(chunk)
+            elapsed = time.perf_counter() - started
+            db.session.remove()
+        return elapsed * 1000
+
+    def run_copy() -> float:
+        with app.app_context():
+            raw = db.engine.raw_connection()
+            try:
+                started = time.perf_counter()
+                with raw.cursor() as cur, cur.copy(f"COPY ({copy_sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+                    written = sum(len(block) for block in copy)
+                elapsed = time.perf_counter() - started
+                assert written
+            finally:
+                raw.close()
+        return elapsed * 1000
+
+    runs = max(3, min(ctx.runs, 5))
+    app_runs, copy_runs = alternate(run_app, run_copy, runs)
+    small = _rss_of_export(ctx.database_url, 100_000)
+    large = _rss_of_export(ctx.database_url, 1_000_000)
+    with app.app_context(), db.engine.connect() as conn:
+        visits = conn.execute(text("SELECT count(*) FROM visits")).scalar()
+    result = compare(
+        "B7 export_csv",
+        app_runs,
+        copy_runs,
+        unit="ms",
+        target=Target("<=", 3.0),
+        details={"visits": visits, "rss_100k_kb": small[1], "rss_1m_kb": large[1], "rss_ratio": large[1] / small[1]},
+    )
+    result.note = (
+        f"{visits} visits; peak RSS 100 k rows {small[1] / 1024:.0f} MB, 1 M rows {large[1] / 1024:.0f} MB "
+        f"(ratio {large[1] / small[1]:.2f}, target ≤ 1.2)"
+    )
+    return result
+
+
+def db_dialect(app) -> str:
+    from app.extensions import db
+
+    with app.app_context():
+        return db.engine.dialect.name
+
+
 if __name__ == "__main__":
     import bench
     from bench.__main__ import main
 
     if "bench.reports" not in bench.MODULES:
         bench.MODULES.append("bench.reports")
-    sys.exit(main([*sys.argv[1:], "B4p", "B5", "B6"]))
+    sys.exit(main([*sys.argv[1:], "B4p", "B4", "B5", "B6", "B7"]))
