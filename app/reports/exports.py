@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 import xlsxwriter
 
@@ -107,13 +108,13 @@ def csv_rows(header: Sequence[str], rows: Iterable[Sequence], *, comments: Seque
     for line in comments:
         writer.writerow([f"# {line}"])
     writer.writerow(header)
-    pending = 0
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-        pending += 1
-        if pending >= chunk:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    yield buffer.getvalue()
+    rows = iter(rows)
+    while True:
+        batch = list(islice(rows, chunk))
+        if batch:
+            writer.writerows(batch)  # the csv module writes None as an empty field
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(batch) < chunk:
+            return
