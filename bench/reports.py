@@ -1,8 +1,12 @@
-"""B4 (proposal part), B5 collaboration_matrix and B6 rollup_refresh (BENCHMARKS.md, issue 10).
+"""B4 country_dashboard, B5 collaboration_matrix, B6 rollup_refresh and B7 export_csv
+(BENCHMARKS.md, issue 10), on `bench.gen`'s proposals plus the awards, completed experiments
+and visits `generate_visits` adds set-based (INSERT … SELECT; M: 200 k visits in about 80 s).
 
-First round: the proposal-based parts, on the generated proposals and teams of `bench.gen`
-(visits arrive with issue 8; B4's visit part, B7 export_csv and B8 row_cost follow then).
-
+- B4 ``country_dashboard``: user visits on site by country for every year through
+  `app.reports.queries.by_country` against the same sums by hand over `report_usage` (≤ 3×),
+  and the live aggregate over the visits (details: speed-up, target ≥ 20× on L).
+- B7 ``export_csv``: every visit as CSV, streamed, against `COPY (the same SELECT) TO STDOUT`
+  (≤ 3×), with the export's peak RSS in a fresh process at 100 k and 1 M rows (≤ 1.2×).
 - B4p ``country_dashboard_proposals``: proposals submitted by country for every year, in the
   three counting modes, through `app.reports.queries.by_country`, against the same sums written
   by hand over `report_usage` (target ≤ 3×). The live aggregate over `proposal_members`
