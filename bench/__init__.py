@@ -6,4 +6,4 @@ See bench/README.md. Each benchmark module registers itself with `bench.core.ben
 `MODULES` lists the ones the runner imports, in the order they run.
 """
 
-MODULES = ["bench.http_floor", "bench.proposals", "bench.allocation", "bench.schedule"]
+MODULES = ["bench.http_floor", "bench.proposals", "bench.allocation", "bench.schedule", "bench.reports"]

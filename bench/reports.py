@@ -1,8 +1,12 @@
-"""B4 (proposal part), B5 collaboration_matrix and B6 rollup_refresh (BENCHMARKS.md, issue 10).
+"""B4 country_dashboard, B5 collaboration_matrix, B6 rollup_refresh and B7 export_csv
+(BENCHMARKS.md, issue 10), on `bench.gen`'s proposals plus the awards, completed experiments
+and visits `generate_visits` adds set-based (INSERT … SELECT; M: 200 k visits in about 80 s).
 
-First round: the proposal-based parts, on the generated proposals and teams of `bench.gen`
-(visits arrive with issue 8; B4's visit part, B7 export_csv and B8 row_cost follow then).
-
+- B4 ``country_dashboard``: user visits on site by country for every year through
+  `app.reports.queries.by_country` against the same sums by hand over `report_usage` (≤ 3×),
+  and the live aggregate over the visits (details: speed-up, target ≥ 20× on L).
+- B7 ``export_csv``: every visit as CSV, streamed, against `COPY (the same SELECT) TO STDOUT`
+  (≤ 3×), with the export's peak RSS in a fresh process at 100 k and 1 M rows (≤ 1.2×).
 - B4p ``country_dashboard_proposals``: proposals submitted by country for every year, in the
   three counting modes, through `app.reports.queries.by_country`, against the same sums written
   by hand over `report_usage` (target ≤ 3×). The live aggregate over `proposal_members`
@@ -24,7 +28,7 @@ import time
 
 from sqlalchemy import text
 
-from bench.core import Context, Result, Target, alternate, benchmark, compare
+from bench.core import MIN_RUNS, Context, Result, Target, alternate, benchmark, compare
 
 
 def _app(ctx: Context):
@@ -78,6 +82,98 @@ def _years(app) -> list[int]:
         years = queries.available_years()
         db.session.remove()
     return years
+
+
+# --- visits: a set-based generator (BENCHMARKS.md: L ≈ 1.1 M visits, INSERT … SELECT) ----------
+
+VISIT_TARGET = {"S": 10_000, "M": 200_000, "L": 1_100_000}
+VISITS_META = "visits-v1"
+
+#: awards for accepted (scheduled, completed) proposals: every request, ¾ of the shifts asked
+GEN_AWARDS = """
+INSERT INTO awards (request_id, proposal_id, call_id, instrument_id, shifts, basis, long_term, cycles,
+                    edit_reason, created_at, withdrawn_reason)
+SELECT r.id, p.id, p.call_id, r.instrument_id, GREATEST(1, r.shifts * 3 / 4), 'full', false, 1, '', now(), ''
+FROM beamtime_requests r JOIN proposals p ON p.id = r.proposal_id
+WHERE p.status IN ('accepted', 'scheduled', 'completed')
+  AND NOT EXISTS (SELECT 1 FROM awards a WHERE a.request_id = r.id)
+"""
+#: one completed 8-hour booking per award, back to back per instrument from its cycle's start
+GEN_BOOKINGS = """
+INSERT INTO bookings (instrument_id, cycle_id, kind, status, starts_at, ends_at, title, note, created_at)
+SELECT s.instrument_id, s.cycle_id, 'experiment', 'completed', s.starts_at, s.starts_at + interval '8 hours',
+       'bench-award-' || s.award_id, '', now()
+FROM (
+  SELECT a.id AS award_id, a.instrument_id, c.cycle_id,
+         (y.starts_on + time '06:00') AT TIME ZONE 'UTC'
+           + interval '8 hours' * row_number() OVER (PARTITION BY a.instrument_id, c.cycle_id ORDER BY a.id) AS starts_at
+  FROM awards a JOIN calls c ON c.id = a.call_id JOIN cycles y ON y.id = c.cycle_id
+  WHERE NOT EXISTS (SELECT 1 FROM experiments e WHERE e.award_id = a.id)
+) s
+"""
+GEN_EXPERIMENTS = """
+INSERT INTO experiments (booking_id, award_id, created_at, updated_at, sequence, delivered_shifts, lost_note)
+SELECT b.id, a.id, now(), now(), 0, GREATEST(0, a.shifts - (a.id % 3)), ''
+FROM bookings b JOIN awards a ON a.id = substr(b.title, 13)::int
+WHERE b.title LIKE 'bench-award-%' AND NOT EXISTS (SELECT 1 FROM experiments e WHERE e.booking_id = b.id)
+"""
+#: the team members of each experiment's proposal visit it (a share of them, to reach the
+#: size's target): 35 % remote, on site 1–6 nights, with their frozen snapshot as the visit's
+GEN_VISITS = """
+INSERT INTO visits (experiment_id, user_id, mode, status, institution_id, institution_name, country_code,
+                    arrives_on, departs_on, dosimeter_needed, access_status, access_late_days, access_note,
+                    reason, created_at, updated_at)
+SELECT e.booking_id, m.user_id, v.mode, 'completed', m.institution_id, i.name, m.country_code,
+       CASE WHEN v.mode = 'on_site' THEN (b.starts_at AT TIME ZONE 'UTC')::date END,
+       CASE WHEN v.mode = 'on_site' THEN (b.starts_at AT TIME ZONE 'UTC')::date + (1 + v.h % 6) END,
+       false, 'not_needed', 0, '', '', now(), now()
+FROM experiments e
+JOIN bookings b ON b.id = e.booking_id
+JOIN awards a ON a.id = e.award_id
+JOIN proposal_members m ON m.proposal_id = a.proposal_id
+LEFT JOIN institutions i ON i.id = m.institution_id
+CROSS JOIN LATERAL (SELECT abs(hashtext(e.booking_id || ':' || m.user_id)) AS h) hh
+CROSS JOIN LATERAL (SELECT hh.h AS h, CASE WHEN hh.h % 100 < 35 THEN 'remote' ELSE 'on_site' END AS mode) v
+WHERE v.h % 10000 < :keep
+"""
+
+
+def generate_visits(app, size: str, log=print) -> int:
+    """Awards, completed experiments and visits on top of `bench.gen`'s proposals, set-based
+    (idempotent: skipped when this database already holds them)."""
+    from app.extensions import db
+
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_meta (key VARCHAR(50) PRIMARY KEY, value TEXT NOT NULL)"))
+        done = conn.execute(text("SELECT value FROM bench_meta WHERE key = 'visits'")).scalar()
+        if done == f"{VISITS_META} {size}":
+            return conn.execute(text("SELECT count(*) FROM visits")).scalar()
+        started = time.perf_counter()
+        for name, sql in (("awards", GEN_AWARDS), ("bookings", GEN_BOOKINGS), ("experiments", GEN_EXPERIMENTS)):
+            n = conn.execute(text(sql)).rowcount
+            log(f"  {name}: {n} rows ({time.perf_counter() - started:.1f} s)")
+        candidates = conn.execute(
+            text(
+                "SELECT count(*) FROM experiments e JOIN awards a ON a.id = e.award_id "
+                "JOIN proposal_members m ON m.proposal_id = a.proposal_id"
+            )
+        ).scalar()
+        keep = min(10000, int(10000 * VISIT_TARGET[size] / max(candidates, 1)) + 1)
+        n = conn.execute(text("DELETE FROM visits")).rowcount
+        n = conn.execute(text(GEN_VISITS), {"keep": keep}).rowcount
+        log(f"  visits: {n} rows ({time.perf_counter() - started:.1f} s)")
+        for table in ("report_usage", "report_pairs", "report_capacity"):  # rebuilt by _ensure_rollups
+            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(
+            text(
+                "INSERT INTO bench_meta (key, value) VALUES ('visits', :v) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"v": f"{VISITS_META} {size}"},
+        )
+    with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    return n
 
 
 @benchmark("B4p", "country_dashboard_proposals", needs_data=True)
@@ -200,10 +296,196 @@ def rollup_refresh(ctx: Context) -> Result:
     return result
 
 
+HAND_VISITS_BY_COUNTRY = (
+    "SELECT country, sum(pi) FROM report_usage "
+    "WHERE unit = :unit AND year = :year AND instrument_id = 0 GROUP BY country"
+)
+#: visits by snapshot key and year of arrival, computed live over the visits (all years at once)
+LIVE_VISITS_BY_COUNTRY = """
+SELECT CASE WHEN i.kind = 'international_organisation' THEN 'INTL' WHEN i.kind = 'facility' THEN 'HOUSE'
+            ELSE COALESCE(v.country_code, 'NONE') END AS key,
+       extract(year FROM COALESCE(v.arrives_on, (b.starts_at AT TIME ZONE 'UTC')::date)) AS year, count(*)
+FROM visits v JOIN bookings b ON b.id = v.experiment_id LEFT JOIN institutions i ON i.id = v.institution_id
+WHERE v.mode = 'on_site' AND v.status IN ('on_site', 'completed')
+GROUP BY 1, 2
+"""
+
+
+def _visit_data(ctx: Context):
+    app = _app(ctx)
+    generate_visits(app, ctx.size, ctx.log)
+    _ensure_rollups(app)
+    return app
+
+
+@benchmark("B4", "country_dashboard", needs_data=True)
+def country_dashboard_visits(ctx: Context) -> Result:
+    """User visits on site by country for every year through `app.reports.queries.by_country`
+    (what the dashboard reads) against the same sums by hand over `report_usage` (≤ 3×); the
+    live aggregate over the visits is the second baseline (target: ≥ 20× faster than it)."""
+    from app.extensions import db
+    from app.reports import queries
+    from app.reports.metrics import Mode, Unit
+
+    app = _visit_data(ctx)
+    years = _years(app)
+
+    def run_app() -> float:
+        with app.app_context():
+            started = time.perf_counter()
+            for year in years:
+                queries.by_country(queries.Filters(years=(year,), mode=Mode.PI, unit=Unit.VISITS_ON_SITE))
+            elapsed = time.perf_counter() - started
+            db.session.remove()
+        return elapsed * 1000
+
+    def run_hand() -> float:
+        with app.app_context(), db.engine.connect() as conn:
+            started = time.perf_counter()
+            for year in years:
+                conn.execute(text(HAND_VISITS_BY_COUNTRY), {"year": year, "unit": "visits_on_site"}).all()
+            return (time.perf_counter() - started) * 1000
+
+    def run_live() -> float:
+        with app.app_context(), db.engine.connect() as conn:
+            started = time.perf_counter()
+            conn.execute(text(LIVE_VISITS_BY_COUNTRY)).all()
+            return (time.perf_counter() - started) * 1000
+
+    run_app(), run_hand(), run_live()
+    app_runs, hand_runs = alternate(run_app, run_hand, ctx.runs)
+    app_live, live_runs = alternate(run_app, run_live, max(3, min(ctx.runs, 5)))
+    live = sorted(live_runs)[len(live_runs) // 2]
+    app_median = sorted(app_live)[len(app_live) // 2]
+    with app.app_context(), db.engine.connect() as conn:
+        visits = conn.execute(text("SELECT count(*) FROM visits")).scalar()
+    result = compare(
+        "B4 country_dashboard",
+        app_runs,
+        hand_runs,
+        unit="ms",
+        target=Target("<=", 3.0),
+        details={
+            "live_aggregate_ms": live,
+            "speedup_vs_live": live / app_median,
+            "years": len(years),
+            "visits": visits,
+        },
+    )
+    result.note = (
+        f"visits on site by country, {len(years)} years, {visits} visits; live aggregate over visits (all years "
+        f"at once) {live:.1f} ms = {live / app_median:.1f}× the dashboard read (target ≥ 20×)"
+    )
+    return result
+
+
+def _export_statement_sql(app, multiply: int) -> str:
+    """The export's SELECT as PostgreSQL text (for COPY), optionally each row `multiply` times."""
+    from sqlalchemy.dialects import postgresql
+
+    from app.reports import queries
+
+    with app.app_context():
+        statement = queries.visit_export_statement()
+        sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    if multiply > 1:
+        sql = f"SELECT s.* FROM ({sql}) s CROSS JOIN generate_series(1, {multiply})"
+    return sql
+
+
+def export_visits(url: str, limit: int) -> tuple[int, int]:
+    """Stream `limit` rows of the visits CSV export to nowhere; (bytes written, peak RSS in kB).
+    Run in a fresh process so that the peak RSS is this export's."""
+    import resource
+
+    from app.reports import exports, queries
+
+    app = _app(Context(size="M", runs=MIN_RUNS, database_url=url))
+    with app.app_context():
+        statement = text(f"{_export_statement_sql(app, 1 + limit // 200_000)} LIMIT {int(limit)}")
+        written = 0
+        for chunk in exports.csv_rows(queries.VISIT_EXPORT_COLUMNS, queries.iter_visit_rows(statement)):
+            written += len(chunk)
+    return written, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _rss_of_export(url: str, limit: int) -> tuple[int, int]:
+    import subprocess
+
+    code = f"import sys; from bench.reports import export_visits; print(*export_visits({url!r}, {limit}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    written, rss = out.stdout.split()[-2:]
+    return int(written), int(rss)
+
+
+@benchmark("B7", "export_csv", needs_data=True)
+def export_csv(ctx: Context) -> Result:
+    """The full visits CSV, streamed (server-side cursor, Core rows, CSV in chunks), against
+    PostgreSQL `COPY (the same SELECT) TO STDOUT` (≤ 3×); memory: peak RSS of the export in a
+    fresh process at 100 k rows and at 1 M rows (the visits repeated when there are fewer)."""
+    from app.extensions import db
+    from app.reports import exports, queries
+
+    app = _visit_data(ctx)
+    if db_dialect(app) != "postgresql":
+        raise SystemExit("B7 needs PostgreSQL (COPY)")
+    copy_sql = _export_statement_sql(app, 1)
+
+    def run_app() -> float:
+        with app.app_context():
+            started = time.perf_counter()
+            written = 0
+            for chunk in exports.csv_rows(queries.VISIT_EXPORT_COLUMNS, queries.iter_visit_rows()):
+                written += len(chunk)
+            elapsed = time.perf_counter() - started
+            db.session.remove()
+        return elapsed * 1000
+
+    def run_copy() -> float:
+        with app.app_context():
+            raw = db.engine.raw_connection()
+            try:
+                started = time.perf_counter()
+                with raw.cursor() as cur, cur.copy(f"COPY ({copy_sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+                    written = sum(len(block) for block in copy)
+                elapsed = time.perf_counter() - started
+                assert written
+            finally:
+                raw.close()
+        return elapsed * 1000
+
+    runs = max(3, min(ctx.runs, 5))
+    app_runs, copy_runs = alternate(run_app, run_copy, runs)
+    small = _rss_of_export(ctx.database_url, 100_000)
+    large = _rss_of_export(ctx.database_url, 1_000_000)
+    with app.app_context(), db.engine.connect() as conn:
+        visits = conn.execute(text("SELECT count(*) FROM visits")).scalar()
+    result = compare(
+        "B7 export_csv",
+        app_runs,
+        copy_runs,
+        unit="ms",
+        target=Target("<=", 3.0),
+        details={"visits": visits, "rss_100k_kb": small[1], "rss_1m_kb": large[1], "rss_ratio": large[1] / small[1]},
+    )
+    result.note = (
+        f"{visits} visits; peak RSS 100 k rows {small[1] / 1024:.0f} MB, 1 M rows {large[1] / 1024:.0f} MB "
+        f"(ratio {large[1] / small[1]:.2f}, target ≤ 1.2)"
+    )
+    return result
+
+
+def db_dialect(app) -> str:
+    from app.extensions import db
+
+    with app.app_context():
+        return db.engine.dialect.name
+
+
 if __name__ == "__main__":
     import bench
     from bench.__main__ import main
 
     if "bench.reports" not in bench.MODULES:
         bench.MODULES.append("bench.reports")
-    sys.exit(main([*sys.argv[1:], "B4p", "B5", "B6"]))
+    sys.exit(main([*sys.argv[1:], "B4p", "B4", "B5", "B6", "B7"]))

@@ -15,6 +15,8 @@ from app.proposals.services.team import snapshot_member
 from app.proposals.status import ProposalStatus
 from app.reviews.models import Award, Decision, Outcome
 from app.scheduling.models import Experiment
+from app.visits.models import Visit, VisitMode
+from app.visits.status import VisitStatus
 from tests import factories_facility as ff
 from tests import factories_proposals as fp
 from tests import factories_scheduling as fs
@@ -30,6 +32,7 @@ class Example:
     institutions: dict = field(default_factory=dict)
     proposals: dict = field(default_factory=dict)
     experiments: dict = field(default_factory=dict)
+    visits: dict = field(default_factory=dict)
 
 
 def person(inst, name: str):
@@ -68,9 +71,39 @@ def experiment(a, cycle, starts_at: datetime, hours: int, delivered: int | None,
     return e
 
 
+def visit(
+    e,
+    user,
+    *,
+    mode=VisitMode.ON_SITE,
+    status=VisitStatus.COMPLETED,
+    arrives_on: date | None = None,
+    departs_on: date | None = None,
+    institution=None,
+):
+    """A visit row of experiment `e` with its own affiliation snapshot (`institution`, default
+    the visitor's current one), as the visits domain stores it."""
+    institution = institution or user.institution
+    v = Visit(
+        experiment_id=e.booking_id,
+        user_id=user.id,
+        mode=mode,
+        status=status,
+        institution_id=institution.id if institution else None,
+        institution_name=institution.name if institution else None,
+        country_code=institution.country_code if institution else None,
+        arrives_on=arrives_on,
+        departs_on=departs_on,
+    )
+    db.session.add(v)
+    db.session.commit()
+    return v
+
+
 def make_example() -> Example:
     """Facility in France; cycles 2027-I and 2028-I; instruments ID1 and ID2; proposals P1–P4;
-    experiments E1 (2027), E2 (January 2028, booked in 2027-I), E3 (2027)."""
+    experiments E1 (2027), E2 (January 2028, booked in 2027-I), E3 (2027); their visits (§9).
+    The publication of 2029 is added by the tests through the outcomes service."""
     ff.make_facility(host_country="FR", timezone="Europe/Paris")
     ex = Example()
     ex.cycles["2027"] = fp.make_cycle(name=f"27-{next(_seq)}", starts_on=date(2027, 3, 1), ends_on=date(2027, 12, 31))
@@ -113,6 +146,21 @@ def make_example() -> Example:
         "E1": experiment(a1, c27, datetime(2027, 6, 1, 6, tzinfo=UTC), 64, 6),
         "E2": experiment(a1, c27, datetime(2028, 1, 10, 6, tzinfo=UTC), 24, 2),
         "E3": experiment(a3, c27, datetime(2027, 6, 10, 6, tzinfo=UTC), 24, 3),
+    }
+    e1, e2, e3 = (ex.experiments[k] for k in ("E1", "E2", "E3"))
+    hugo = person(fp.make_institution(country_code="ES"), "Hugo")  # a visitor, not on the team
+    people["hugo"] = hugo
+    remote = VisitMode.REMOTE
+    ex.visits = {
+        "anna1": visit(e1, people["anna"], arrives_on=date(2027, 6, 1), departs_on=date(2027, 6, 3)),
+        "dora": visit(e1, people["dora"], arrives_on=date(2027, 6, 1), departs_on=date(2027, 6, 3)),
+        "bruno": visit(e1, people["bruno"], mode=remote),
+        "hugo": visit(e1, hugo, status=VisitStatus.ON_SITE, arrives_on=date(2027, 6, 2), departs_on=date(2027, 6, 3)),
+        "gita": visit(e3, people["gita"], mode=remote),
+        "anna2": visit(e2, people["anna"], arrives_on=date(2028, 1, 10), departs_on=date(2028, 1, 11)),
+        # visits that did not happen count nowhere
+        "chen": visit(e1, people["chen"], status=VisitStatus.CANCELLED, arrives_on=date(2027, 6, 1)),
+        "eva": visit(e3, people["eva"], mode=remote, status=VisitStatus.REGISTERED),
     }
     for year, shares in {2027: {"FR": 60, "DE": 25, "IT": 15}}.items():
         for country, share in shares.items():

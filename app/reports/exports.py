@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 import xlsxwriter
 
@@ -97,3 +98,23 @@ def xlsx_bytes(tables: Sequence[Table], *, definitions_title: str = "Definitions
         line += 1
     book.close()
     return out.getvalue()
+
+
+def csv_rows(header: Sequence[str], rows: Iterable[Sequence], *, comments: Sequence[str] = (), chunk: int = 2000):
+    """Plain rows (tuples) as CSV text in chunks of `chunk` lines: for exports of raw rows
+    (all visits), where building a dict per row would cost more than writing it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for line in comments:
+        writer.writerow([f"# {line}"])
+    writer.writerow(header)
+    rows = iter(rows)
+    while True:
+        batch = list(islice(rows, chunk))
+        if batch:
+            writer.writerows(batch)  # the csv module writes None as an empty field
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(batch) < chunk:
+            return

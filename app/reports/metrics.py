@@ -168,11 +168,18 @@ class VisitInput:
     on_site: bool
     days: int  # person-days on site: calendar days from arrival to departure, both included
     first_ever: bool = False  # the person's first visit ever (on site or remote)
+    #: the rows (instrument 0 and/or `instrument`) where this visit carries the person's unique-
+    #: user count: only their first visit of that (key, year, instrument, route) row over every
+    #: cycle does, so rows of several cycles add up; None = every row (one set of visits)
+    user_rows: frozenset[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PublicationInput:
-    """A publication linked to a proposal, counted over that proposal's frozen team."""
+    """A publication linked to a proposal, counted over that proposal's frozen team.
+
+    `instrument` (and `other_instruments`): the instruments the publication is linked to;
+    `ALL_INSTRUMENTS` when it names none (then it counts on the facility row only)."""
 
     publication_id: int
     year: int  # the year of publication
@@ -180,6 +187,7 @@ class PublicationInput:
     route: str
     team: tuple[str, ...]
     pi: str | None
+    other_instruments: tuple[int, ...] = ()
 
 
 # --- facts ------------------------------------------------------------------------------
@@ -256,8 +264,10 @@ def experiment_facts(e: ExperimentInput) -> list[Fact]:
 
 
 def publication_facts(p: PublicationInput) -> list[Fact]:
+    """Once for the facility (instrument 0) and once per instrument it is linked to."""
     facts: list[Fact] = []
-    for instrument in (ALL_INSTRUMENTS, p.instrument):
+    linked = sorted({p.instrument, *p.other_instruments} - {ALL_INSTRUMENTS})
+    for instrument in (ALL_INSTRUMENTS, *linked):
         facts += _team_facts(Unit.PUBLICATIONS, p.year, instrument, p.route, p.team, p.pi, 1)
     return facts
 
@@ -281,7 +291,8 @@ def visit_facts(visits: Iterable[VisitInput]) -> list[Fact]:
                 facts.append(_single(v.key, Unit.PERSON_DAYS, v.year, instrument, v.route, v.days))
             else:
                 facts.append(_single(v.key, Unit.REMOTE_PARTICIPATIONS, v.year, instrument, v.route, 1))
-            people[(v.key, v.year, instrument, v.route)].add(v.person_id)
+            if v.user_rows is None or instrument in v.user_rows:
+                people[(v.key, v.year, instrument, v.route)].add(v.person_id)
             if v.first_ever:
                 newcomers[(v.key, v.year, instrument, v.route)].add(v.person_id)
     for (key, year, instrument, route), ids in people.items():

@@ -10,17 +10,22 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 
 from app.accounts import queries as accounts_queries
+from app.accounts.models import Institution
 from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.facility import queries as facility_queries
-from app.facility.models import Cycle, Instrument
+from app.facility.models import Booking, Cycle, Instrument
+from app.proposals.models import Call
 from app.reports import metrics
 from app.reports.metrics import Mode, Unit
 from app.reports.models import ReportCapacity, ReportPair, ReportRefresh, ReportUsage
 from app.reports.rollups import DELIVERED_BASIS, PROPOSALS_BASIS
+from app.reviews.models import Award
+from app.scheduling.models import Experiment
+from app.visits.models import Visit
 
 BASES = (PROPOSALS_BASIS, DELIVERED_BASIS)
 
@@ -373,3 +378,78 @@ def parse_filters(
             base_year=base,
         )
     )
+
+
+# --- the raw visits export (the one read of raw rows: streamed, never aggregated here) ----------
+
+VISIT_EXPORT_COLUMNS = (
+    "visit_id",
+    "cycle",
+    "instrument",
+    "route",
+    "mode",
+    "status",
+    "arrives_on",
+    "departs_on",
+    "country",
+    "institution",
+    "key",
+)
+
+
+def visit_export_statement():
+    """Every visit with its experiment's cycle, instrument and route and the visit's own
+    affiliation snapshot and attribution key (no names: visit ids only)."""
+    kind = Institution.kind
+    key = case(
+        (kind == metrics.KIND_INTERNATIONAL, metrics.INTERNATIONAL),
+        (kind == metrics.KIND_FACILITY, metrics.IN_HOUSE),
+        else_=func.coalesce(Visit.country_code, metrics.UNKNOWN),
+    )
+    return (
+        select(
+            Visit.id,
+            Cycle.name,
+            Instrument.code,
+            Call.route,
+            Visit.mode,
+            Visit.status,
+            Visit.arrives_on,
+            Visit.departs_on,
+            Visit.country_code,
+            Visit.institution_name,
+            key,
+        )
+        .join(Booking, Booking.id == Visit.experiment_id)
+        .join(Cycle, Cycle.id == Booking.cycle_id)
+        .join(Instrument, Instrument.id == Booking.instrument_id)
+        .join(Experiment, Experiment.booking_id == Visit.experiment_id)
+        .join(Award, Award.id == Experiment.award_id)
+        .join(Call, Call.id == Award.call_id)
+        .outerjoin(Institution, Institution.id == Visit.institution_id)
+        .order_by(Visit.id)
+    )
+
+
+def iter_visit_rows(statement=None, *, batch: int = 5000):
+    """The export's rows as plain tuples, streamed in batches (flat memory whatever the number
+    of visits): on PostgreSQL from a named (server-side) cursor of the session's connection —
+    measured flat where SQLAlchemy's `stream_results` was not (bench B7); elsewhere (SQLite
+    reads lazily) through `yield_per`. The statement holds no user input (constants only), so
+    it is compiled with its literals for the named cursor."""
+    statement = statement if statement is not None else visit_export_statement()
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        sql = statement if isinstance(statement, str) else str(getattr(statement, "text", None) or "")
+        if not sql:
+            sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        with connection.connection.dbapi_connection.cursor(name="reports_visit_export") as cursor:
+            cursor.itersize = batch
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(batch):
+                yield from rows
+        return
+    result = db.session.execute(statement, execution_options={"yield_per": batch})
+    for part in result.partitions():
+        for row in part:
+            yield tuple(v.value if hasattr(v, "value") else v for v in row)

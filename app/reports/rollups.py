@@ -1,7 +1,8 @@
 """Build the rollup rows of one cycle from its sources (Core queries, no ORM entities).
 
 `build_cycle` reads a cycle's proposals, teams (affiliation snapshots), requests, released
-awards, delivered experiments, capacities and the registered visit and publication sources,
+awards, delivered experiments, visits (the visit's own snapshot), publications, capacities and
+any extra registered visit and publication sources,
 turns them into `metrics` inputs and returns the summed rows. `write_cycle` replaces the
 cycle's rows. The incremental refresh and the full rebuild both go through these two
 functions, so they agree by construction; what the tests check is that every change marks
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, select
@@ -29,6 +30,9 @@ from app.reports import metrics, sources
 from app.reports.models import ReportCapacity, ReportPair, ReportUsage
 from app.reviews.models import Award
 from app.scheduling.models import Experiment
+from app.visits.models import Visit, VisitMode
+from app.visits.outcomes.models import Publication, PublicationInstrument, PublicationProposal
+from app.visits.status import VisitStatus
 
 #: a proposal counts as submitted in these states (withdrawn and draft do not)
 SUBMITTED = tuple(s for s in ProposalStatus if s not in (ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN))
@@ -162,6 +166,145 @@ def experiment_inputs(cycle: Cycle, zone: ZoneInfo | None) -> list[metrics.Exper
     return out
 
 
+#: a visit counts once it happened: on site (arrived, or completed on site), remote (completed)
+VISIT_HAPPENED = (
+    (Visit.mode == VisitMode.ON_SITE) & Visit.status.in_((VisitStatus.ON_SITE, VisitStatus.COMPLETED))
+) | ((Visit.mode == VisitMode.REMOTE) & (Visit.status == VisitStatus.COMPLETED))
+
+
+def _local_date(at: datetime, zone: ZoneInfo | None) -> date:
+    return (at.astimezone(zone) if zone else at).date()
+
+
+def _happened_visits(*where) -> list:
+    """Visits that happened, with their own snapshot, experiment's instrument, cycle and route."""
+    return db.session.execute(
+        select(
+            Visit.id,
+            Visit.user_id,
+            Visit.mode,
+            Visit.arrives_on,
+            Visit.departs_on,
+            Visit.country_code,
+            Institution.kind,
+            Booking.cycle_id,
+            Booking.instrument_id,
+            Booking.starts_at,
+            Booking.ends_at,
+            Call.route,
+        )
+        .join(Booking, Booking.id == Visit.experiment_id)
+        .join(Experiment, Experiment.booking_id == Visit.experiment_id)
+        .join(Award, Award.id == Experiment.award_id)
+        .join(Call, Call.id == Award.call_id)
+        .outerjoin(Institution, Institution.id == Visit.institution_id)
+        .where(VISIT_HAPPENED, *where)
+        .order_by(Visit.id)
+    ).all()
+
+
+def visit_inputs(cycle: Cycle, zone: ZoneInfo | None) -> list[metrics.VisitInput]:
+    """Visits of the experiments booked in this cycle that happened, with the visit's own
+    affiliation snapshot (never the visitor's current profile).
+
+    The visitors' visits in every cycle are read too: a person is a new user on their first
+    visit ever, and counts as a unique user of a (key, year, instrument, route) row on their
+    first visit of that row only — so that summing the rows of several cycles counts each
+    person once."""
+    users = sorted(
+        set(
+            db.session.scalars(
+                select(Visit.user_id)
+                .join(Booking, Booking.id == Visit.experiment_id)
+                .where(Booking.cycle_id == cycle.id, VISIT_HAPPENED)
+            )
+        )
+    )
+    found = []
+    for start in range(0, len(users), 500):
+        found += _happened_visits(Visit.user_id.in_(users[start : start + 500]))
+    first_ever: dict[int, tuple[date, int]] = {}
+    first_in_row: dict[tuple, tuple[date, int]] = {}
+    visits = []
+    for row in found:
+        on_site = row.mode == VisitMode.ON_SITE
+        day = row.arrives_on or _local_date(row.starts_at, zone)  # remote: the experiment's first day
+        days = 0
+        if on_site:
+            last = row.departs_on or _local_date(row.ends_at - timedelta(microseconds=1), zone)
+            days = max((last - day).days + 1, 1)
+        key = metrics.attribution_key(metrics.Affiliation(row.country_code, row.kind.value if row.kind else None))
+        order = (day, row.id)
+        first_ever[row.user_id] = min(first_ever.get(row.user_id, order), order)
+        for instrument in (metrics.ALL_INSTRUMENTS, row.instrument_id):
+            group = (row.user_id, key, day.year, instrument, row.route.value)
+            first_in_row[group] = min(first_in_row.get(group, order), order)
+        visits.append((row, on_site, day, days, key, order))
+    out = []
+    for row, on_site, day, days, key, order in visits:
+        if row.cycle_id != cycle.id:
+            continue
+        rows = frozenset(
+            instrument
+            for instrument in (metrics.ALL_INSTRUMENTS, row.instrument_id)
+            if first_in_row[(row.user_id, key, day.year, instrument, row.route.value)] == order
+        )
+        out.append(
+            metrics.VisitInput(
+                row.id,
+                row.user_id,
+                key,
+                day.year,
+                row.instrument_id,
+                row.route.value,
+                on_site,
+                days,
+                first_ever[row.user_id] == order,
+                user_rows=rows,
+            )
+        )
+    return out
+
+
+def publication_inputs(cycle: Cycle) -> list[metrics.PublicationInput]:
+    """Publications linked to this cycle's submitted proposals, over each proposal's frozen team
+    (a publication linked to two proposals counts once for each)."""
+    found = db.session.execute(
+        select(Publication.id, Publication.year, PublicationProposal.proposal_id, Call.route)
+        .join(PublicationProposal, PublicationProposal.publication_id == Publication.id)
+        .join(Proposal, Proposal.id == PublicationProposal.proposal_id)
+        .join(Call, Call.id == Proposal.call_id)
+        .where(Call.cycle_id == cycle.id, Proposal.status.in_(SUBMITTED))
+        .order_by(Publication.id, PublicationProposal.proposal_id)
+    ).all()
+    if not found:
+        return []
+    instruments: dict[int, list[int]] = defaultdict(list)
+    for publication_id, instrument_id in db.session.execute(
+        select(PublicationInstrument.publication_id, PublicationInstrument.instrument_id)
+        .where(PublicationInstrument.publication_id.in_(sorted({row.id for row in found})))
+        .order_by(PublicationInstrument.publication_id, PublicationInstrument.instrument_id)
+    ):
+        instruments[publication_id].append(instrument_id)
+    teams = _teams(sorted({row.proposal_id for row in found}))
+    out = []
+    for row in found:
+        team, pi = teams.get(row.proposal_id, ((), None))
+        linked = instruments.get(row.id, [])
+        out.append(
+            metrics.PublicationInput(
+                row.id,
+                row.year,
+                linked[0] if linked else metrics.ALL_INSTRUMENTS,
+                row.route.value,
+                team,
+                pi,
+                tuple(linked[1:]),
+            )
+        )
+    return out
+
+
 def _capacity_rows(cycle: Cycle, instrument_ids: Iterable[int]) -> list[dict]:
     ids = sorted(set(instrument_ids))
     if not ids:
@@ -195,8 +338,8 @@ def build_cycle(cycle: Cycle) -> CycleRows:
             pairs += [
                 (DELIVERED_BASIS, f) for f in metrics.pair_facts(metrics.TeamInput(e.year, e.team, instrument, e.route))
             ]
-    facts += metrics.visit_facts(sources.visits_of_cycle(cycle.id))  # hook: visits (issue 8)
-    for publication in sources.publications_of_cycle(cycle.id):  # hook: publications (issue 9)
+    facts += metrics.visit_facts([*visit_inputs(cycle, zone), *sources.visits_of_cycle(cycle.id)])
+    for publication in [*publication_inputs(cycle), *sources.publications_of_cycle(cycle.id)]:
         facts += metrics.publication_facts(publication)
     rows = CycleRows(cycle.id)
     for (key, unit, year, instrument, route), (pi, whole, fractional) in sorted(metrics.rollup(facts).items()):

@@ -32,6 +32,8 @@ from app.reports import permissions, rollups
 from app.reports.models import ReportDirtyCycle, ReportRefresh
 from app.reviews.events import AwardsChanged, DecisionsReleased
 from app.scheduling.events import ExperimentCancelled, ExperimentChanged, ExperimentCompleted, SchedulePublished
+from app.visits.events import PublicationChanged, VisitChanged
+from app.visits.models import Visit
 
 Progress = Callable[[int, int, str], None]
 
@@ -86,13 +88,41 @@ def on_schedule_published(event: SchedulePublished) -> None:
     mark_cycle_dirty(event.cycle_id)
 
 
+def _cycles_of_visitors(user_ids: Any) -> list[int]:
+    """The cycles of every visit of these people: who is a new user (first visit ever) in one
+    cycle depends on their visits in the others."""
+    return list(
+        db.session.scalars(
+            select(Booking.cycle_id)
+            .join(Visit, Visit.experiment_id == Booking.id)
+            .where(Visit.user_id.in_(user_ids))
+            .distinct()
+        )
+    )
+
+
 def on_experiment_event(event: Any) -> None:
-    """ExperimentChanged / Cancelled / Completed (delivered shifts recorded): its cycle."""
+    """ExperimentChanged / Cancelled / Completed (delivered shifts recorded): its cycle, and the
+    cycles of its visitors' other visits (a moved experiment can change whose visit came first)."""
     mark_cycle_dirty(_cycle_of_experiment(event.experiment_id))
+    visitors = list(db.session.scalars(select(Visit.user_id).where(Visit.experiment_id == event.experiment_id)))
+    for cycle_id in _cycles_of_visitors(visitors) if visitors else ():
+        mark_cycle_dirty(cycle_id)
 
 
-# Visits (issue 8) and publications (issue 9) subscribe their events here once they land:
-#     events.subscribe(VisitChanged, lambda e: mark_cycle_dirty(<the visit's experiment's cycle>))
+def on_visit_changed(event: VisitChanged) -> None:
+    """A visit changed: its experiment's cycle and the cycles of the visitor's other visits."""
+    mark_cycle_dirty(_cycle_of_experiment(event.experiment_id))
+    for cycle_id in _cycles_of_visitors([event.user_id]):
+        mark_cycle_dirty(cycle_id)
+
+
+def on_publication_changed(event: PublicationChanged) -> None:
+    """A publication recorded, linked or removed: the cycles of its proposals."""
+    for proposal_id in sorted(set(event.proposal_ids)):
+        mark_cycle_dirty(_cycle_of_proposal(proposal_id))
+
+
 SUBSCRIPTIONS: list[tuple[type, Callable[[Any], None]]] = [
     (ProposalSubmitted, on_proposal_event),
     (ProposalWithdrawn, on_proposal_event),
@@ -103,6 +133,8 @@ SUBSCRIPTIONS: list[tuple[type, Callable[[Any], None]]] = [
     (ExperimentChanged, on_experiment_event),
     (ExperimentCancelled, on_experiment_event),
     (ExperimentCompleted, on_experiment_event),
+    (VisitChanged, on_visit_changed),
+    (PublicationChanged, on_publication_changed),
 ]
 
 

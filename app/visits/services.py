@@ -103,6 +103,7 @@ def _new_visit(experiment: Experiment, user: User, mode: VisitMode, *, actor: An
     db.session.add(visit)
     db.session.flush()
     audit.record(actor, "visit.named", visit, changes={"user_id": user.id, "mode": mode.value}, at=now)
+    _changed(visit)
     return visit
 
 
@@ -111,6 +112,11 @@ def _transition(visit: Visit, action: VisitAction, party: Party) -> None:
     if target is None:
         raise InvalidState("visit_transition_not_allowed", status=visit.status.value, action=action.value)
     visit.status = target
+
+
+def _changed(visit: Visit) -> None:
+    """Tell higher domains (reports) that a visit changed, in this transaction."""
+    events.publish(VisitChanged(visit.id, visit.experiment_id, visit.user_id))
 
 
 # --- naming visitors and invitations ----------------------------------------------------------
@@ -309,7 +315,7 @@ def complete_registration(visit_id: int, data: RegistrationInput, *, actor: Any,
         _transition(visit, VisitAction.RESUBMIT, Party.VISITOR)
     _request_access(visit, now)
     audit.record(actor, "visit.registered", visit, changes=audit.changes_since(visit, before), at=now)
-    events.publish(VisitChanged(visit.id))
+    _changed(visit)
     return visit
 
 
@@ -339,7 +345,7 @@ def cancel_visit(visit_id: int, *, actor: Any, now: datetime | None = None) -> V
     _transition(visit, VisitAction.CANCEL, Party.VISITOR)
     visit.updated_at = now
     audit.record(actor, "visit.cancelled", visit, changes={"status": "cancelled"}, at=now)
-    events.publish(VisitChanged(visit.id))
+    _changed(visit)
     return visit
 
 
@@ -393,7 +399,7 @@ def decide_visit(visit_id: int, action: str, *, reason: str = "", actor: Any, no
         changes={"status": {"before": before.value, "after": visit.status.value}, "reason": reason},
         at=now,
     )
-    events.publish(VisitChanged(visit.id))
+    _changed(visit)
     return visit
 
 
@@ -760,7 +766,7 @@ def _on_experiment_cancelled(event: ExperimentCancelled) -> None:
         visit.updated_at = now
         notifications.enqueue_experiment_cancelled(visit, now=now)
         audit.record(None, "visit.withdrawn", visit, changes={"status": "cancelled", "reason": "experiment_cancelled"})
-        events.publish(VisitChanged(visit.id))
+        _changed(visit)
     for invitation in db.session.scalars(
         select(VisitInvitation).where(
             VisitInvitation.experiment_id == event.experiment_id, VisitInvitation.revoked_at.is_(None)

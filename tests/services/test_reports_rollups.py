@@ -3,6 +3,8 @@ does not move."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -148,3 +150,114 @@ def test_a_submission_marks_its_cycle_dirty_and_the_refresh_catches_up(example):
     assert db.session.scalars(select(ReportDirtyCycle.cycle_id)).all() == []
     f = q(years=(2028,), unit=Unit.PROPOSALS_SUBMITTED, mode=Mode.PI)
     assert clean(queries.by_country(f)) == {"DE": 1, "IT": 1}
+
+
+IN_2029 = datetime(2029, 9, 1, 12, tzinfo=UTC)
+
+
+def test_example_visit_units_count_the_visitors_own_snapshot_in_every_mode(example):
+    expected_2027 = {
+        Unit.VISITS_ON_SITE: {"DE": 1, "INTL": 1, "ES": 1},  # Hugo is not on the team, still counts
+        Unit.REMOTE_PARTICIPATIONS: {"FR": 1, "IT": 1},  # Eva's remote visit never completed
+        Unit.PERSON_DAYS: {"DE": 3, "INTL": 3, "ES": 2},  # Chen's cancelled visit counts nowhere
+        Unit.UNIQUE_USERS: {"DE": 1, "INTL": 1, "ES": 1, "FR": 1, "IT": 1},
+        Unit.NEW_USERS: {"DE": 1, "INTL": 1, "ES": 1, "FR": 1, "IT": 1},
+    }
+    expected_2028 = {
+        Unit.VISITS_ON_SITE: {"DE": 1},  # E2 ran in January 2028, booked in cycle 2027
+        Unit.REMOTE_PARTICIPATIONS: {},
+        Unit.PERSON_DAYS: {"DE": 2},
+        Unit.UNIQUE_USERS: {"DE": 1},
+        Unit.NEW_USERS: {},  # Anna's first visit ever was in 2027
+    }
+    for mode in Mode:
+        for year, expected in ((2027, expected_2027), (2028, expected_2028)):
+            for unit, values in expected.items():
+                assert clean(queries.by_country(q(years=(year,), unit=unit), mode=mode)) == values, (year, unit, mode)
+    id1 = example.instruments["ID1"].id
+    on_id1 = q(years=(2027,), unit=Unit.VISITS_ON_SITE, instrument_ids=(id1,))
+    assert clean(queries.by_country(on_id1, mode=Mode.PI)) == {"DE": 1, "INTL": 1, "ES": 1}
+
+
+def test_a_visitor_who_moves_changes_no_visit_number(example):
+    before = rows()
+    fr.move(example.people["dora"], example.institutions["DE"])  # the visit keeps its EMBL snapshot
+    services.rebuild_all()
+    assert rows() == before
+
+
+def test_a_publication_through_the_outcomes_service_marks_its_cycle_and_counts_in_its_year(example):
+    from app.visits.outcomes import services as outcomes
+
+    anna, p1 = example.people["anna"], example.proposals["P1"]
+    paper = outcomes.add_publication(
+        p1.id,
+        doi="10.1234/worked.example",
+        title="The worked example",
+        year=2029,
+        instrument_ids=[example.instruments["ID1"].id],
+        actor=anna,
+        now=IN_2029,
+    )
+    assert db.session.scalars(select(ReportDirtyCycle.cycle_id)).all() == [p1.call.cycle_id]
+    services.refresh_dirty()
+    f = q(years=(2029,), unit=Unit.PUBLICATIONS)
+    assert clean(queries.by_country(f, mode=Mode.PI)) == {"DE": 1}
+    assert clean(queries.by_country(f, mode=Mode.WHOLE)) == {"DE": 1, "FR": 1, "INTL": 1}
+    assert clean(queries.by_country(f, mode=Mode.FRACTIONAL)) == {"DE": 0.25, "FR": 0.5, "INTL": 0.25}
+    on_id1 = q(years=(2029,), unit=Unit.PUBLICATIONS, instrument_ids=(example.instruments["ID1"].id,))
+    assert clean(queries.by_country(on_id1, mode=Mode.PI)) == {"DE": 1}
+    assert clean(queries.by_country(q(years=(2027, 2028), unit=Unit.PUBLICATIONS), mode=Mode.PI)) == {}
+
+    outcomes.remove_publication(paper.id, actor=anna, now=IN_2029)
+    assert db.session.scalars(select(ReportDirtyCycle.cycle_id)).all() == [p1.call.cycle_id]
+    services.refresh_dirty()
+    assert clean(queries.by_country(f, mode=Mode.PI)) == {}
+
+
+def test_a_visit_decision_through_the_visits_service_marks_the_cycles_of_the_visitor(example):
+    from app.accounts.models import Role
+    from app.visits import services as visits
+    from tests.factories import make_user
+
+    office = make_user(roles=[Role.USER_OFFICE])
+    eva = example.visits["eva"]
+    visits.decide_visit(eva.id, "complete", actor=office)
+    assert db.session.scalars(select(ReportDirtyCycle.cycle_id)).all() == [example.cycles["2027"].id]
+    services.refresh_dirty()
+    remote = q(years=(2027,), unit=Unit.REMOTE_PARTICIPATIONS)
+    assert clean(queries.by_country(remote, mode=Mode.PI)) == {"FR": 2, "IT": 1}
+    before = rows()
+    services.rebuild_all()
+    assert rows() == before
+
+
+def test_a_person_visiting_experiments_of_two_cycles_in_one_year_is_one_unique_user(example):
+    p4 = example.proposals["P4"]
+    a4 = fr.award(p4, example.instruments["ID2"], 4)
+    e4 = fr.experiment(a4, example.cycles["2028"], datetime(2028, 6, 5, 6, tzinfo=UTC), 24, 4)
+    fr.visit(e4, example.people["anna"], arrives_on=date(2028, 6, 5), departs_on=date(2028, 6, 5))
+    services.rebuild_all()
+    assert clean(queries.by_country(q(years=(2028,), unit=Unit.VISITS_ON_SITE), mode=Mode.PI)) == {"DE": 2}
+    assert clean(queries.by_country(q(years=(2028,), unit=Unit.PERSON_DAYS), mode=Mode.PI)) == {"DE": 3}
+    assert clean(queries.by_country(q(years=(2028,), unit=Unit.UNIQUE_USERS), mode=Mode.PI)) == {"DE": 1}
+    per_instrument = {
+        i: clean(
+            queries.by_country(q(years=(2028,), unit=Unit.UNIQUE_USERS, instrument_ids=(example.instruments[i].id,)))
+        )
+        for i in ("ID1", "ID2")
+    }
+    assert per_instrument == {"ID1": {"DE": 1}, "ID2": {"DE": 1}}  # once on each instrument she used
+
+
+def test_the_visits_export_streams_every_visit_with_its_snapshot_key(example):
+    from app.reports import exports
+
+    found = list(queries.iter_visit_rows(batch=3))
+    assert len(found) == len(example.visits)
+    keys = {row[0]: row[-1] for row in found}
+    assert keys[example.visits["dora"].id] == "INTL" and keys[example.visits["hugo"].id] == "ES"
+    text = "".join(exports.csv_rows(queries.VISIT_EXPORT_COLUMNS, found, comments=["All visits"], chunk=2))
+    lines = text.splitlines()
+    assert lines[0] == "# All visits" and lines[1].startswith("visit_id,cycle,instrument")
+    assert len(lines) == 2 + len(example.visits)

@@ -112,3 +112,27 @@ def test_api_usage_and_collaboration(client, example):
     nul = client.get("/api/v1/reports/usage?group=%00x", headers=h)
     assert nul.status_code == 422 and "group" in str(nul.json)
     assert client.get("/api/v1/reports/usage").status_code == 401
+
+
+def test_dashboard_shows_visit_units_by_the_visitors_own_country(client, example):
+    import json
+
+    login(client, example.users[Role.DIRECTOR])
+    for mode in ("pi", "whole", "fractional"):  # visit units are the same in every mode
+        page = client.get(f"/reports/?unit=visits_on_site&mode={mode}&years=2027")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "User visits (on site)" in text and "Total: 3.00." in text  # Anna, Dora (EMBL), Hugo (ES)
+        listed = text.split('id="not-drawn"')[1].split("</ul>")[0]
+        assert "International organisations" in listed and "(INTL): 1.00" in listed
+        data = json.loads(text.split('id="report-data"')[1].split(">", 1)[1].split("</script>")[0])
+        assert {r["name"]: r["value"] for r in data["map"] if r["value"]} == {"DE": 1, "ES": 1}  # INTL: listed beside
+    days = client.get("/reports/?unit=person_days&mode=pi&years=2027").get_data(as_text=True)
+    assert "Person-days on site" in days and "Total: 8.00." in days
+    new = client.get("/reports/?unit=new_users&mode=pi&years=2028").get_data(as_text=True)
+    assert "Total: 0.00." in new  # Anna came back in 2028: not new
+    usage = client.get(
+        "/api/v1/reports/usage?years=2027&unit=remote_participations", headers=example.tokens[Role.DIRECTOR]
+    )
+    assert usage.status_code == 200, usage.json
+    assert usage.json["by_country"] == {"FR": 1, "IT": 1}

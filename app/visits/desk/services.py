@@ -80,7 +80,7 @@ def check_in(visit_id: int, *, override_reason: str = "", actor: Any, now: datet
         audit.record(
             actor, "visit.checklist_overridden", visit, changes={"items": open_items, "reason": reason}, at=now
         )
-    events.publish(VisitChanged(visit.id))
+    events.publish(VisitChanged(visit.id, visit.experiment_id, visit.user_id))
     return presence
 
 
@@ -101,7 +101,7 @@ def check_out(visit_id: int, *, actor: Any, now: datetime | None = None) -> Site
     presence.checked_out_at = max(now, presence.checked_in_at)
     presence.checked_out_by_id = actor.id
     audit.record(actor, "visit.checked_out", visit, changes={"status": visit.status.value}, at=now)
-    events.publish(VisitChanged(visit.id))
+    events.publish(VisitChanged(visit.id, visit.experiment_id, visit.user_id))
     return presence
 
 

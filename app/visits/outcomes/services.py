@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import links
-from app.core import audit, outbox, settings
+from app.core import audit, events, outbox, settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from app.core.permissions import require, require_visible
@@ -33,6 +33,7 @@ from app.proposals import pdfcheck, storage
 from app.proposals.models import Proposal
 from app.proposals.permissions import can_view_proposal
 from app.scheduling.models import Experiment
+from app.visits.events import PublicationChanged
 from app.visits.outcomes import permissions, queries
 from app.visits.outcomes.models import (
     ExperimentReport,
@@ -348,6 +349,7 @@ def add_publication(
             if instrument.id not in have:
                 existing.instrument_links.append(PublicationInstrument(instrument_id=instrument.id))
         audit.record(actor, "publication.linked", existing, changes={"proposal_id": proposal_id})
+        events.publish(PublicationChanged(existing.id, (proposal_id,)))
         return existing
     publication = Publication(
         doi=normalised,
@@ -368,6 +370,7 @@ def add_publication(
     except IntegrityError:  # the same DOI recorded at the same moment by someone else
         raise Conflict("doi_taken", field="doi", doi=normalised) from None
     audit.record(actor, "publication.added", publication, changes={"doi": normalised, "proposal_id": proposal_id})
+    events.publish(PublicationChanged(publication.id, (proposal_id,)))
     return publication
 
 
@@ -380,7 +383,9 @@ def remove_publication(publication_id: int, *, actor: Any, now: datetime | None 
     publication = queries.get_publication(publication_id)
     require(permissions.can_remove_publication, actor, publication)
     audit.record(actor, "publication.removed", publication, changes={"doi": publication.doi}, at=now)
+    proposal_ids = tuple(link.proposal_id for link in publication.proposal_links)
     db.session.delete(publication)
+    events.publish(PublicationChanged(publication_id, proposal_ids))
 
 
 def report_state(experiment: Experiment, now: datetime | None = None) -> queries.ReportState:
