@@ -275,12 +275,12 @@ def test_random_rooms_stays_and_changes_never_break_an_invariant(kinds, stays, a
                     pass
             elif action == "cancel":
                 visit.status = VisitStatus.CANCELLED
-                events.publish(VisitChanged(visit.id))
+                events.publish(VisitChanged(visit.id, visit.experiment_id, visit.user_id))
                 db.session.commit()
             elif action == "move":
                 visit.arrives_on = base + timedelta(days=what)
                 visit.departs_on = visit.arrives_on + timedelta(days=1 + who % 3)
-                events.publish(VisitChanged(visit.id))
+                events.publish(VisitChanged(visit.id, visit.experiment_id, visit.user_id))
                 db.session.commit()
             check_invariants()
     finally:
@@ -288,7 +288,7 @@ def test_random_rooms_stays_and_changes_never_break_an_invariant(kinds, stays, a
             room.active = False
         for visit in visits:
             visit.status = VisitStatus.CANCELLED
-            events.publish(VisitChanged(visit.id))
+            events.publish(VisitChanged(visit.id, visit.experiment_id, visit.user_id))
         db.session.commit()
 
 
