@@ -77,7 +77,7 @@ def seed(*, actor: Any, now: datetime | None = None, progress=None) -> int:
         made += _desk(visits, now)
         made += _feedback(rng, now)
         if progress:
-            progress(f"guesthouse and front desk: {made} rows")
+            progress.print(f"guesthouse and front desk: {made} rows")
         return made
 
 

@@ -68,7 +68,7 @@ def seed(*, actor: Any, now: datetime | None = None, progress=None) -> int:
         for index, experiment in enumerate(experiments):
             made += _visits_of(experiment, rng, now, courses, trained, actor)
             if progress is not None and index % 50 == 0:
-                progress(f"visits: {index + 1}/{len(experiments)} experiments")
+                progress.print(f"visits: {index + 1}/{len(experiments)} experiments")
     return made
 
 
