@@ -54,4 +54,10 @@ def seed(progress=None) -> SeedResult:
     from app.demo import onsite
 
     result.created += onsite.seed(actor=admin, progress=progress)
+    # reports: the directors' rollups built from all of the above (a few seconds at demo size)
+    from app.reports import services as reports_services
+
+    built = reports_services.rebuild_all()
+    if progress is not None:
+        progress.print(f"demo reports: {built.rows} rollup row(s)")
     return result

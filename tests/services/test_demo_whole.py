@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app import demo
 from app.extensions import db
 from app.facility.models import Booking, BookingKind, BookingStatus
+from app.reports.models import ReportUsage
 from app.visits.models import Visit
 
 
@@ -19,7 +20,7 @@ def test_the_whole_demo_seeds_with_a_console_and_once(app_ctx):
     out = io.StringIO()
     first = demo.seed(progress=Console(file=out, width=200))
     printed = out.getvalue()
-    for part in ("demo facility", "demo proposals", "demo reviews", "demo schedules", "demo outcomes"):
+    for part in ("demo facility", "demo proposals", "demo reviews", "demo schedules", "demo outcomes", "demo reports"):
         assert part in printed, printed
     completed = db.session.scalar(
         select(func.count())
@@ -29,5 +30,6 @@ def test_the_whole_demo_seeds_with_a_console_and_once(app_ctx):
     assert completed > 0
     assert db.session.scalar(select(func.count()).select_from(Visit)) > 0  # schedules are seeded before visits
     assert first.created > 0
+    assert db.session.scalar(select(func.count()).select_from(ReportUsage)) > 0  # the dashboard has figures
     again = demo.seed(progress=Console(file=io.StringIO()))
     assert again.created == 0
