@@ -84,7 +84,9 @@ def test_a_user_sees_only_what_they_use(page, demo, log_in):
     expect(nav.get_by_role("button", name="Admin", exact=True)).to_have_count(0)
     expect(nav.get_by_role("link", name="Calls", exact=True)).to_have_count(0)
     nav.get_by_role("button", name="Facility", exact=True).click()
-    expect(nav.locator(".dropdown-menu .dropdown-item")).to_have_text(["Instruments", "Cycles"])
+    expect(nav.locator(".dropdown-menu .dropdown-item")).to_have_text(
+        ["Facility schedule", "Running now", "Calendar feeds", "Instruments", "Cycles"]
+    )
 
 
 def test_the_collapsed_menu_opens_groups_at_375_px(page, demo, axe, at_375, log_in):

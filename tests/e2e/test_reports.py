@@ -17,7 +17,7 @@ def test_a_director_reads_the_dashboard_and_downloads_the_xlsx(app, page, demo, 
     director = next(email for role, email in demo.logins if role == "director")
 
     log_in(page, director, DEMO_PASSWORD)
-    page.get_by_role("link", name="Reports").first.click()
+    page.get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_role("heading", name="Who uses the facility, from where, with whom")).to_be_visible()
     expect(page.locator("#map[data-ready='1'] svg")).to_be_visible(timeout=10_000)
     expect(page.get_by_role("heading", name="Not on the map")).to_be_visible()

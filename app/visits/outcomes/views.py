@@ -380,7 +380,7 @@ def publications_notice(*, actor, proposal):
     count = len(queries.publications_of_proposal(proposal.id))
     text = _("Publications of this proposal: %(n)s.", n=count)
     link = url_for("outcomes.proposal_publications", proposal_id=proposal.id)
-    return Markup('<a href="{}">{}</a>').format(link, escape(text))
+    return Markup('<a class="alert-link" href="{}">{}</a>').format(link, escape(text))
 
 
 def init_app(app) -> None:
