@@ -135,6 +135,7 @@ class Generator:
         self.params = SIZES[size]
         self.shape = SHAPE
         self.seed = seed
+        self.log: Callable[[str], None] = print
 
     def rng(self, step_name: str) -> random.Random:
         return random.Random(f"{self.seed}:{step_name}")
@@ -158,6 +159,7 @@ class Generator:
 
     def run(self, log: Callable[[str], None] = print) -> dict[str, int]:
         counts = {}
+        self.log = log
         for s in STEPS:
             started = time.perf_counter()
             counts[s.name] = s.func(self)
@@ -237,7 +239,7 @@ def institutions(gen: Generator) -> int:
 
 @step("facility", order=25)
 def facility(gen: Generator) -> int:
-    """The facility, its instruments and cycles (two a year, from 2007 on)."""
+    """The facility, its instruments and cycles (two a year from 2007 on; L: three a year over 20 years)."""
     from app.accounts.models import RoleAssignment
     from app.facility.models import Cycle, Facility, Instrument
 
@@ -265,18 +267,23 @@ def facility(gen: Generator) -> int:
     ]
     gen.insert_rows(Instrument.__table__, instruments)
     cycles = []
-    year, half = 2027 - (gen.params.cycles + 1) // 2, 0
-    for _ in range(gen.params.cycles):
-        name = f"{year}-{'I' * (half + 1)}"
-        starts, ends = (f"{year}-03-01", f"{year}-07-31") if half == 0 else (f"{year}-08-24", f"{year}-11-27")
+    # S and M: two cycles a year (spring, autumn); L: 60 cycles over 20 years, three a year
+    per_year = 3 if gen.params.cycles >= 60 else 2
+    windows = {
+        2: (("03-01", "07-31"), ("08-24", "11-27")),
+        3: (("01-15", "04-30"), ("05-15", "08-31"), ("09-15", "12-15")),
+    }[per_year]
+    first = 2027 - (gen.params.cycles + per_year - 1) // per_year
+    for n in range(gen.params.cycles):
+        year, part = first + n // per_year, n % per_year
+        starts, ends = windows[part]
         cycles.append(
             {
-                "name": name,
-                "starts_on": datetime.fromisoformat(starts).date(),
-                "ends_on": datetime.fromisoformat(ends).date(),
+                "name": f"{year}-{'I' * (part + 1)}",
+                "starts_on": datetime.fromisoformat(f"{year}-{starts}").date(),
+                "ends_on": datetime.fromisoformat(f"{year}-{ends}").date(),
             }
         )
-        year, half = (year, 1) if half == 0 else (year + 1, 0)
     gen.insert_rows(Cycle.__table__, cycles)
     # person 1 works in the user office (the staff pages of the benchmarks log in as them)
     gen.conn.execute(insert(RoleAssignment.__table__), {"user_id": 1, "role": "user_office", "scope_id": None})
@@ -405,6 +412,9 @@ def proposals(gen: Generator) -> int:
             written += len(rows)
             rows.clear()
         written += len(chunk)
+        if chunk[-1]["id"] % (BATCH * 4) == 0:
+            gen.log(f"    proposals: {chunk[-1]['id']:,} of {len(calls) * gen.params.proposals_per_cycle:,}")
+    gen.log("    proposals: affiliation snapshots (set-based)")
     # the affiliation snapshot, set-based: each member's institution, its name and country
     gen.conn.execute(
         text(

@@ -261,3 +261,8 @@ def test_the_visits_export_streams_every_visit_with_its_snapshot_key(example):
     lines = text.splitlines()
     assert lines[0] == "# All visits" and lines[1].startswith("visit_id,cycle,instrument")
     assert len(lines) == 2 + len(example.visits)
+    # the same CSV cells on both databases: dates as ISO text, no None
+    on_site = next(v for v in example.visits.values() if v.arrives_on is not None)
+    line = next(line for line in lines[2:] if line.startswith(f"{on_site.id},"))
+    assert f",{on_site.arrives_on.isoformat()},{on_site.departs_on.isoformat()}," in line
+    assert "None" not in text
