@@ -266,3 +266,19 @@ def test_the_visits_export_streams_every_visit_with_its_snapshot_key(example):
     line = next(line for line in lines[2:] if line.startswith(f"{on_site.id},"))
     assert f",{on_site.arrives_on.isoformat()},{on_site.departs_on.isoformat()}," in line
     assert "None" not in text
+
+
+def test_the_visits_csv_is_the_same_text_through_copy_and_through_the_rows(example, db_session):
+    """On PostgreSQL the export streams COPY's CSV: it must be the text the csv module writes
+    (commas, quotes and line breaks quoted, empty text and NULL alike empty)."""
+    from app.reports import exports
+
+    awkward = iter(example.visits.values())
+    next(awkward).institution_name = 'Institut "Laue", Langevin\nGrenoble'
+    next(awkward).institution_name = ""
+    next(awkward).country_code = None
+    db_session.flush()
+    by_rows = "".join(exports.csv_rows(queries.VISIT_EXPORT_COLUMNS, queries.iter_visit_rows(), comments=["All"]))
+    streamed = "".join(queries.visit_export_csv(comments=["All"], chunk=10))
+    assert streamed == by_rows
+    assert '"Institut ""Laue"", Langevin\nGrenoble"' in streamed
