@@ -1,6 +1,7 @@
-"""B4 country_dashboard, B5 collaboration_matrix, B6 rollup_refresh and B7 export_csv
-(BENCHMARKS.md, issue 10), on `bench.gen`'s proposals plus the awards, completed experiments
-and visits `generate_visits` adds set-based (INSERT … SELECT; M: 200 k visits in about 80 s).
+"""B4 country_dashboard, B5 collaboration_matrix, B6 rollup_refresh, B7 export_csv and B8
+row_cost (BENCHMARKS.md, issue 10), on `bench.gen`'s proposals plus the awards, completed
+experiments and visits `generate_visits` adds set-based (INSERT … SELECT; M: 200 k visits in
+about 80 s; L: awards delivered in two-shift sessions, 1.1 M visits in about 3 minutes).
 
 - B4 ``country_dashboard``: user visits on site by country for every year through
   `app.reports.queries.by_country` against the same sums by hand over `report_usage` (≤ 3×),
@@ -16,6 +17,8 @@ and visits `generate_visits` adds set-based (INSERT … SELECT; M: 200 k visits 
   (fractional shares per proposal, pairs of countries, summed) — target ≤ 0.1×.
 - B6 ``rollup_refresh``: the incremental refresh after one cycle's data changed (one cycle
   marked dirty, `refresh_dirty`) against a full rebuild (`rebuild_all`) — target ≤ 0.1×.
+- B8 ``row_cost``: the rollups' largest read and the export's rows per row against raw psycopg
+  over the same SELECT (≤ 2.5×), and the ORM entities the bulk paths load.
 
 Run: ``python -m bench.reports --size S`` (SQLite) or with BENCH_DATABASE_URL on PostgreSQL
 (M, L). Add "bench.reports" to bench.MODULES to run it with the others.
