@@ -241,16 +241,25 @@ def visit_inputs(cycle: Cycle, zone: ZoneInfo | None) -> list[metrics.VisitInput
     first_ever: dict[int, tuple[date, int]] = {}
     first_in_row: dict[tuple, tuple[date, int]] = {}
     visits = []
+
+    def first_day(row) -> date:
+        return row.arrives_on or _local_date(_utc(row.starts_at), zone)  # remote: the experiment's first day
+
+    # a visit of another cycle can only come first in a row of this cycle's visits in the same
+    # person and year: the others only count for the first visit ever (most of the rows at L)
+    own_years = {(row.user_id, first_day(row).year) for row in found if row.cycle_id == cycle.id}
     for row in found:
+        day = first_day(row)
+        order = (day, row.id)
+        first_ever[row.user_id] = min(first_ever.get(row.user_id, order), order)
+        if row.cycle_id != cycle.id and (row.user_id, day.year) not in own_years:
+            continue
         on_site = row.mode == VisitMode.ON_SITE
-        day = row.arrives_on or _local_date(_utc(row.starts_at), zone)  # remote: the experiment's first day
         days = 0
         if on_site:
             last = row.departs_on or _local_date(_utc(row.ends_at) - timedelta(microseconds=1), zone)
             days = max((last - day).days + 1, 1)
         key = metrics.attribution_key(metrics.Affiliation(row.country_code, row.kind))
-        order = (day, row.id)
-        first_ever[row.user_id] = min(first_ever.get(row.user_id, order), order)
         for instrument in (metrics.ALL_INSTRUMENTS, row.instrument_id):
             group = (row.user_id, key, day.year, instrument, row.route)
             first_in_row[group] = min(first_in_row.get(group, order), order)
