@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
 from app.core.db import utcnow
-from app.core.errors import DomainError, InvalidState, ValidationFailed
+from app.core.errors import InvalidState, ValidationFailed
 from app.core.permissions import require
 from app.proposals import storage
 from app.proposals.permissions import can_view_proposal
@@ -23,9 +23,8 @@ from app.proposals.services import get_visible_proposal
 from app.visits.outcomes import permissions, queries, services
 from app.visits.outcomes.forms import PublicationForm, ReportForm, ReportPdfForm
 from app.visits.outcomes.queries import ReportState
-from app.web import navigation
+from app.web import actions, navigation
 from app.web.forms import ConfirmForm
-from app.web.messages import message
 
 bp = Blueprint("outcomes", __name__, template_folder="templates")
 
@@ -63,15 +62,6 @@ def report_state_label(state) -> str:
 @bp.app_template_global()
 def report_state_badge(state) -> str:
     return STATE_BADGES.get(state, "text-bg-secondary")
-
-
-def _attach(form, exc: DomainError) -> None:
-    name = exc.field if isinstance(exc, ValidationFailed) else None
-    field = getattr(form, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, message(exc)]
-    else:
-        form.form_errors.append(message(exc))
 
 
 def _expired(endpoint: str, **values):
@@ -121,7 +111,7 @@ def save_report(experiment_id: int):
     try:
         services.save_report(experiment_id, form.body.data or "", submit=submit, actor=current_user)
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_report(experiment, form=form, status=422)
     flash(_("Your report is submitted. Thank you.") if submit else _("Draft saved."), "success")
     return redirect(url_for(".report", experiment_id=experiment_id))
@@ -146,7 +136,7 @@ def upload_report_pdf(experiment_id: int):
             actor=current_user,
         )
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_report(experiment, pdf_form=form, status=422)
     flash(_("Your report is submitted. Thank you."), "success")
     return redirect(url_for(".report", experiment_id=experiment_id))
@@ -238,7 +228,7 @@ def add_publication(proposal_id: int):
             actor=current_user,
         )
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_proposal_publications(proposal, form, 422)
     flash(_("Publication %(doi)s added.", doi=publication.doi), "success")
     return redirect(url_for(".proposal_publications", proposal_id=proposal_id))
