@@ -60,3 +60,28 @@ def attach_error(form: FlaskForm, exc: Exception) -> None:
         field.errors = [*list(field.errors or []), message(exc)]
     else:
         form.form_errors.append(message(exc))
+
+
+def saved(
+    form: FlaskForm,
+    action: Callable[[], Any],
+    *,
+    rerender: Callable[[FlaskForm], Any],
+    done: str,
+    then: str,
+) -> Any:
+    """Run a form's service: on success say `done` and go to `then`; when the service refuses,
+    show the form again with the message next to the field it named (nothing was saved)."""
+    try:
+        action()
+    except REFUSALS as exc:
+        attach_error(form, exc)
+        return rerender(form)
+    flash(done, "success")
+    return redirect(then)
+
+
+def uploaded(file: Any, limit: int) -> tuple[bytes, str | None]:
+    """An uploaded file's bytes, read up to one byte past `limit` (so the service can tell the file
+    is too large without reading all of it), and the name the browser gave; empty without a file."""
+    return (file.stream.read(limit + 1) if file else b""), getattr(file, "filename", None)

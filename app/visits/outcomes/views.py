@@ -108,13 +108,13 @@ def save_report(experiment_id: int):
     if not form.validate_on_submit():
         return _expired(".report", experiment_id=experiment_id)
     submit = request.form.get("action") == "submit"
-    try:
-        services.save_report(experiment_id, form.body.data or "", submit=submit, actor=current_user)
-    except (ValidationFailed, InvalidState) as exc:
-        actions.attach_error(form, exc)
-        return _render_report(experiment, form=form, status=422)
-    flash(_("Your report is submitted. Thank you.") if submit else _("Draft saved."), "success")
-    return redirect(url_for(".report", experiment_id=experiment_id))
+    return actions.saved(
+        form,
+        lambda: services.save_report(experiment_id, form.body.data or "", submit=submit, actor=current_user),
+        rerender=lambda form: _render_report(experiment, form=form, status=422),
+        done=_("Your report is submitted. Thank you.") if submit else _("Draft saved."),
+        then=url_for(".report", experiment_id=experiment_id),
+    )
 
 
 @bp.post("/experiments/<int:experiment_id>/report/pdf")
@@ -124,22 +124,16 @@ def upload_report_pdf(experiment_id: int):
     form = ReportPdfForm()
     if not form.validate_on_submit():
         return _expired(".report", experiment_id=experiment_id)
-    file = form.pdf.data
-    limit = services.pdf_limits().max_bytes
-    data = file.stream.read(limit + 1) if file else b""
-    try:
-        services.upload_report_pdf(
-            experiment_id,
-            data,
-            getattr(file, "filename", None),
-            upload_dir=current_app.config["UPLOAD_DIR"],
-            actor=current_user,
-        )
-    except (ValidationFailed, InvalidState) as exc:
-        actions.attach_error(form, exc)
-        return _render_report(experiment, pdf_form=form, status=422)
-    flash(_("Your report is submitted. Thank you."), "success")
-    return redirect(url_for(".report", experiment_id=experiment_id))
+    data, filename = actions.uploaded(form.pdf.data, services.pdf_limits().max_bytes)
+    return actions.saved(
+        form,
+        lambda: services.upload_report_pdf(
+            experiment_id, data, filename, upload_dir=current_app.config["UPLOAD_DIR"], actor=current_user
+        ),
+        rerender=lambda form: _render_report(experiment, pdf_form=form, status=422),
+        done=_("Your report is submitted. Thank you."),
+        then=url_for(".report", experiment_id=experiment_id),
+    )
 
 
 @bp.get("/experiments/<int:experiment_id>/report.pdf")
