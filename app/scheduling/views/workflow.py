@@ -51,14 +51,6 @@ def warning_text(warning) -> str:
     return str(template % warning.params) if template is not None else warning.code
 
 
-def _error_into(form, exc) -> None:
-    field = form._fields.get(getattr(exc, "field", None) or "")
-    if field is not None:
-        field.errors = [*field.errors, message(exc)]
-    else:
-        form.form_errors.append(message(exc))
-
-
 def _shift_choices():
     return list(enumerate(facility_queries.grid().labels))
 
@@ -111,7 +103,7 @@ def solve(name: str):
     try:
         job = services.request_solve(cycle.id, effort=form.effort.data, actor=current_user)
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_plan(cycle, form=form, status=422)
     except Conflict as exc:
         flash(message(exc), "warning")
@@ -277,7 +269,7 @@ def check_add(name: str):
             form.award_id.data, day=form.day.data, shift=form.shift.data, length=form.length.data, actor=current_user
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return render_template("scheduling/workflow_add_form.html", cycle=cycle, add_form=form), 422
     return _check_fragment(
         [placement],
@@ -310,7 +302,7 @@ def add(name: str):
             actor=current_user,
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_timeline(cycle, add_form=form, status=422)
     except (Conflict, InvalidState) as exc:
         form.form_errors.append(message(exc))
@@ -405,7 +397,7 @@ def check_move(booking_id: int):
             booking.id, day=form.day.data, shift=form.shift.data, length=form.length.data, actor=current_user
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(booking_id, move=form, status=422)
     except InvalidState as exc:
         flash(message(exc), "warning")
@@ -436,7 +428,7 @@ def move(booking_id: int):
             actor=current_user,
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(booking_id, move=form, status=422)
     except (Conflict, InvalidState) as exc:
         form.form_errors.append(message(exc))
@@ -527,7 +519,7 @@ def cancel(booking_id: int):
     try:
         services.cancel_experiment(booking.id, reason=form.reason.data, actor=current_user)
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(booking_id, cancel=form, status=422)
     except InvalidState as exc:
         form.form_errors.append(message(exc))
@@ -555,7 +547,7 @@ def delivery(booking_id: int):
             actor=current_user,
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(booking_id, delivery=form, status=422)
     except InvalidState as exc:
         form.form_errors.append(message(exc))
