@@ -26,7 +26,7 @@ from app.core.permissions import require
 from app.core.transaction import transactional, unit_of_work
 from app.extensions import db
 from app.facility.models import Booking, Cycle
-from app.proposals.events import CallClosed, ProposalSubmitted, ProposalWithdrawn
+from app.proposals.events import CallClosed, ProposalChanged, ProposalSubmitted, ProposalWithdrawn
 from app.proposals.models import Call, Proposal
 from app.reports import permissions, rollups
 from app.reports.models import ReportDirtyCycle, ReportRefresh
@@ -75,7 +75,8 @@ def _cycle_of_experiment(experiment_id: int) -> int | None:
 
 
 def on_proposal_event(event: Any) -> None:
-    """ProposalSubmitted / ProposalWithdrawn: the proposal's cycle."""
+    """ProposalSubmitted / ProposalChanged (an edit while the call takes edits: team, snapshots,
+    requests) / ProposalWithdrawn: the proposal's cycle."""
     mark_cycle_dirty(_cycle_of_proposal(event.proposal_id))
 
 
@@ -125,6 +126,7 @@ def on_publication_changed(event: PublicationChanged) -> None:
 
 SUBSCRIPTIONS: list[tuple[type, Callable[[Any], None]]] = [
     (ProposalSubmitted, on_proposal_event),
+    (ProposalChanged, on_proposal_event),
     (ProposalWithdrawn, on_proposal_event),
     (CallClosed, on_call_event),
     (DecisionsReleased, on_call_event),
