@@ -11,17 +11,19 @@ change committed before the delete is read; a change committed after it marks th
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.core import events
+from app.core import audit, events, jobrequests
 from app.core.db import utcnow
+from app.core.models import JobRequest, JobStatus
 from app.core.permissions import require
 from app.core.transaction import transactional, unit_of_work
 from app.extensions import db
@@ -190,12 +192,51 @@ def rebuild_all(*, progress: Progress | None = None, now: datetime | None = None
     return _refresh(ids, full=True, progress=progress, now=now)
 
 
+REFRESH_KIND = "reports.refresh"
+
+
+@dataclass(frozen=True)
+class RefreshRequest:
+    job: JobRequest
+    #: False when a refresh was queued or running already: that one is returned, nothing queued
+    queued: bool
+
+
+def find_active_refresh() -> JobRequest | None:
+    """The queued or running refresh request, if any (the oldest)."""
+    return db.session.scalar(
+        select(JobRequest)
+        .where(JobRequest.kind == REFRESH_KIND, JobRequest.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+        .order_by(JobRequest.id)
+        .limit(1)
+    )
+
+
+def find_latest_refresh_request() -> JobRequest | None:
+    return db.session.scalar(
+        select(JobRequest).where(JobRequest.kind == REFRESH_KIND).order_by(JobRequest.id.desc()).limit(1)
+    )
+
+
 @transactional
-def request_refresh(*, actor: Any, full: bool = False, now: datetime | None = None):
-    """Staff start a refresh from the web: a job request the jobs process runs.
+def request_refresh(*, actor: Any, full: bool = False, now: datetime | None = None) -> RefreshRequest:
+    """Staff ask for a refresh from the web: a job request the jobs process runs (never the web
+    worker). Incremental (the dirty cycles) by default; `full` rebuilds every cycle. While one
+    is queued or running, a second request queues nothing and returns that one.
 
-    Raises: PermissionDenied (not user office / admin)."""
-    from app.core import jobrequests
-
+    Raises: PermissionDenied (not user office / admin; `full` by anyone but an admin).
+    """
     require(permissions.can_refresh_reports, actor)
-    return jobrequests.request_job("reports.refresh", params={"full": full}, actor=actor, now=now)
+    if full:
+        require(permissions.can_rebuild_reports, actor)
+    if db.session.get_bind().dialect.name == "postgresql":  # two clicks at once queue one job
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REFRESH_LOCK})
+    active = find_active_refresh()
+    if active is not None:
+        return RefreshRequest(active, queued=False)
+    job = jobrequests.request_job(REFRESH_KIND, params={"full": bool(full)}, actor=actor, now=now)
+    audit.record(actor, "reports.refresh_requested", job, changes={"full": bool(full)}, at=now)
+    return RefreshRequest(job, queued=True)
+
+
+_REFRESH_LOCK = zlib.crc32(b"beamtime.reports.refresh_request")
