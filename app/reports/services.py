@@ -38,6 +38,8 @@ from app.visits.events import PublicationChanged, VisitChanged
 from app.visits.models import Visit
 
 Progress = Callable[[int, int, str], None]
+#: advisory-lock key space of the per-cycle rebuild lock (PostgreSQL's two-int4 form)
+CYCLE_LOCK_SPACE = zlib.crc32(b"beamtime.reports.cycle") & 0x7FFFFFFF
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,13 @@ def dirty_cycle_ids() -> list[int]:
 def _refresh_one(cycle_id: int) -> int:
     """Take the cycle's dirty mark, then rebuild its rows: one transaction."""
     with unit_of_work():
+        if db.session.get_bind().dialect.name == "postgresql":
+            # one rebuild of a cycle at a time: the minute job, a refresh from the dashboard and the
+            # nightly rebuild run in threads of the jobs process and must not interleave their
+            # delete-and-insert of the same rows (SQLite serialises its writers already)
+            db.session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :cycle)"), {"space": CYCLE_LOCK_SPACE, "cycle": cycle_id}
+            )
         db.session.execute(delete(ReportDirtyCycle).where(ReportDirtyCycle.cycle_id == cycle_id))
         cycle = db.session.get(Cycle, cycle_id)
         if cycle is None:
@@ -230,7 +239,7 @@ def request_refresh(*, actor: Any, full: bool = False, now: datetime | None = No
     if full:
         require(permissions.can_rebuild_reports, actor)
     if db.session.get_bind().dialect.name == "postgresql":  # two clicks at once queue one job
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REFRESH_LOCK})
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REFRESH_REQUEST_LOCK})
     active = find_active_refresh()
     if active is not None:
         return RefreshRequest(active, queued=False)
@@ -239,4 +248,4 @@ def request_refresh(*, actor: Any, full: bool = False, now: datetime | None = No
     return RefreshRequest(job, queued=True)
 
 
-_REFRESH_LOCK = zlib.crc32(b"beamtime.reports.refresh_request")
+REFRESH_REQUEST_LOCK = zlib.crc32(b"beamtime.reports.refresh_request")
