@@ -26,7 +26,7 @@ from app.facility import queries as facility_queries
 from app.proposals.models import AccessRoute
 from app.reports import exports, metrics, pdf, permissions, queries, services
 from app.reports.metrics import Mode, Unit
-from app.web import navigation
+from app.web import actions, navigation
 from app.web.forms import ConfirmForm
 from app.web.messages import message
 
@@ -372,8 +372,7 @@ def refresh():
     require(permissions.can_refresh_reports, current_user)
     htmx = bool(request.headers.get("HX-Request"))
     if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return _refresh_fragment(400) if htmx else redirect(url_for(".dashboard"))
+        return _refresh_fragment(400) if htmx else actions.session_expired(url_for(".dashboard"))
     result = services.request_refresh(actor=current_user, full=request.form.get("full") == "1")
     if not htmx:
         if result.queued:
