@@ -84,7 +84,8 @@ def _publish_and_run(cycle, draft: ScheduleDraft, rng: random.Random, *, publish
         experiment.published_at = published_at
         booked = len(cal.covering(booking.starts_at, booking.ends_at))
         if rng.random() < LOST_SHARE and booked > 1:
-            _lose(experiment, booked, rng.randint(1, max(1, booked // 3)), rng.choice(REASONS))
+            reason = rng.choice(REASONS)
+            _lose(experiment, booked, rng.randint(1, max(1, booked // 3)), reason)
             lost_any = True
         else:
             experiment.delivered_shifts, experiment.lost_shifts = booked, 0
