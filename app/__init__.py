@@ -176,6 +176,9 @@ def _init_babel(app: Flask) -> None:
     )
     from flask_babel import get_locale
 
+    from app.web import i18n
+
+    i18n.init_app(app, babel)  # the translations resolved once per request, not per string
     app.jinja_env.globals["get_locale"] = get_locale
 
 
