@@ -48,17 +48,19 @@ def list_open_calls(now: datetime | None = None) -> list[Call]:
     )
 
 
+@functools.cache
+def _open_call_choices() -> Select:
+    now = bindparam("now", type_=Call.opens_at.type)
+    return (
+        select(Call.id, Call.title).where(Call.opens_at <= now, Call.closes_at > now).order_by(Call.closes_at, Call.id)
+    )
+
+
 def open_call_choices(now: datetime | None = None) -> list[tuple[int, str]]:
-    """(id, title) of the open calls, soonest deadline first: the clone form's choices."""
-    now = now or utcnow()
-    return [
-        (call_id, title)
-        for call_id, title in db.session.execute(
-            select(Call.id, Call.title)
-            .where(Call.opens_at <= now, Call.closes_at > now)
-            .order_by(Call.closes_at, Call.id)
-        )
-    ]
+    """(id, title) of the open calls, soonest deadline first: the clone form's choices (the
+    proposal page asks on every view: the statement is built once per process)."""
+    rows = db.session.execute(_open_call_choices(), {"now": now or utcnow()})
+    return [(call_id, title) for call_id, title in rows]
 
 
 def list_calls() -> list[Call]:
