@@ -296,7 +296,8 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
     requests: dict[int, list[tuple[int, str]]] = {}
     shifts: dict[int, int] = {}
     countries: dict[int, list[str]] = {}
-    for proposal_id, code, n, cycles, request_id in db.session.execute(parts_of, {"ids": [row.id for row in rows]}):
+    parts = db.session.execute(parts_of, {"ids": [row.id for row in rows]}).all()
+    for proposal_id, code, n, cycles, request_id in parts:
         if request_id is None:
             countries.setdefault(proposal_id, []).append(code)
         else:
