@@ -361,7 +361,7 @@ def publications_notice(*, actor, proposal):
     """On the proposal page: a link to its publications."""
     if proposal.status.value in ("draft", "withdrawn") or not can_view_proposal(actor, proposal):
         return None
-    count = len(queries.publications_of_proposal(proposal.id))
+    count = queries.count_publications_of_proposal(proposal.id)
     text = _("Publications of this proposal: %(n)s.", n=count)
     link = url_for("outcomes.proposal_publications", proposal_id=proposal.id)
     return Markup('<a class="alert-link" href="{}">{}</a>').format(link, escape(text))
