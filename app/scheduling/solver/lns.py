@@ -23,6 +23,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from app.scheduling.solver.bound import instrument_columns
 from app.scheduling.solver.cpsat import solve_group
 from app.scheduling.solver.greedy import Placements
 from app.scheduling.solver.grid import AwardContext, Grid, people_of, run_from, session_value, span
@@ -142,3 +143,56 @@ def lns_by_instrument(
         if not changed or used >= budget:
             break
     return LnsResult(out, solves, improved, capped, used)
+
+
+def _with_people_busy(grid: Grid, part: Sequence[AwardContext], by_key, out: Placements, inst: str):
+    """The instrument's contexts with the shifts their people work on other instruments forbidden."""
+    busy: dict[str, int] = {}
+    for award_key in sorted(out):
+        for s in out[award_key]:
+            if s.instrument == inst:
+                continue
+            for p in people_of(by_key[award_key].award):
+                busy[p] = busy.get(p, 0) | span(s.start, s.end)
+    sub = []
+    for ctx in part:
+        extra = 0
+        for p in people_of(ctx.award):
+            extra |= busy.get(p, 0)
+        if extra & ~ctx.static:
+            static = ctx.static | extra
+            starts = tuple(s for s in ctx.starts if run_from(static, s) >= ctx.min_len)
+            ctx = dataclasses.replace(ctx, static=static, starts=starts)
+        sub.append(ctx)
+    return sub
+
+
+def columns_by_instrument(
+    grid: Grid, contexts: Sequence[AwardContext], placements: Placements, *, seed: int
+) -> LnsResult:
+    """Each instrument in turn (by key), the others fixed: the schedule chosen among the patterns
+    of its column generation (bound.instrument_columns), kept when it carries strictly more."""
+    out: Placements = {k: sorted(v, key=lambda s: s.start) for k, v in placements.items() if v}
+    by_key = {c.key: c for c in contexts}
+    by_inst: dict[str, list[AwardContext]] = {}
+    for c in contexts:
+        by_inst.setdefault(c.instrument.key, []).append(c)
+    solves = improved = 0
+    for inst in sorted(by_inst):
+        part = by_inst[inst]
+        sub = _with_people_busy(grid, part, by_key, out, inst)
+        hint = {c.key: out[c.key] for c in part if c.key in out}
+        new = instrument_columns(grid, sub, hint, seed=seed)
+        solves += 1
+        if new is None:
+            continue
+        before = sum(_value(grid, c, hint.get(c.key, [])) for c in part)
+        after = sum(_value(grid, c, new.get(c.key, [])) for c in part)
+        if after > before:
+            for c in part:
+                if new.get(c.key):
+                    out[c.key] = new[c.key]
+                else:
+                    out.pop(c.key, None)
+            improved += 1
+    return LnsResult(out, solves, improved, False, 0.0)

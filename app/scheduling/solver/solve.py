@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from app.scheduling.solver.bound import instrument_bound
 from app.scheduling.solver.cpsat import SEED, CpResult, solve_group, start_period
 from app.scheduling.solver.greedy import Occupancy, Placements, fill, greedy
 from app.scheduling.solver.grid import AwardContext, Grid, objective, people_of, session_value, span
 from app.scheduling.solver.groups import instrument_groups
 from app.scheduling.solver.improve import improve
-from app.scheduling.solver.lns import LNS_SUBSOLVE, lns_by_instrument
+from app.scheduling.solver.lns import LNS_SUBSOLVE, columns_by_instrument, lns_by_instrument
 from app.scheduling.solver.model import GroupReport, Problem, Session, Solution
 from app.scheduling.solver.reasons import explain
 from app.scheduling.solver.repack import repack, repack_all
@@ -116,7 +117,15 @@ def solve(
             else:
                 cp = solve_group(grid, ctxs, hint, deterministic_limit=share, wall_cap=cap, workers=workers, seed=seed)
             status, dtime = cp.status, cp.deterministic_time
-            bound = max(cp.bound, g_obj)
+            # the configuration-LP bound of each instrument (bound.py): the least of the valid
+            # bounds is one, per instrument when the group was solved one instrument at a time
+            part_bounds = _configuration_bounds(grid, ctxs, best)
+            if cp.bounds is not None:
+                inst_bounds = {k: min(b, part_bounds[k]) for k, b in cp.bounds.items()}
+                bound = max(sum(inst_bounds.values()), g_obj)
+            else:
+                inst_bounds = part_bounds
+                bound = max(min(cp.bound, sum(part_bounds.values())), g_obj)
             if cp.placements is not None:
                 filled = fill(grid, ctxs, cp.placements)
                 cp_obj = objective(problem, (s for v in filled.values() for s in v), contexts)
@@ -126,6 +135,14 @@ def solve(
                     better_obj = objective(problem, (s for v in better.values() for s in v), contexts)
                     if better_obj > best_obj:
                         best, best_obj, winner = better, better_obj, "cpsat+ejection"
+            # price and branch by instrument: the best schedule among the patterns of the
+            # column generation, the other instruments fixed (docs/SOLVER.md, step 9)
+            cols = columns_by_instrument(grid, ctxs, best, seed=seed)
+            if cols.improved:
+                co = fill(grid, ctxs, cols.placements)
+                co_obj = objective(problem, (s for v in co.values() for s in v), contexts)
+                if co_obj > best_obj:
+                    best, best_obj, winner = co, co_obj, winner + "+columns"
             # large-neighbourhood search: one instrument at a time, the others fixed (not when
             # the schedule is proven optimal, nor on a short limit)
             lns_budget = share * LNS_BUDGET_FACTOR if total_limit >= LNS_MIN_LIMIT and best_obj < bound else 0.0
@@ -135,7 +152,7 @@ def solve(
                 best,
                 budget=lns_budget,
                 subsolve=LNS_SUBSOLVE,
-                bounds=cp.bounds,
+                bounds=inst_bounds,
                 wall_cap=cap,
                 workers=workers,
                 seed=seed,
@@ -236,6 +253,17 @@ def _by_instrument(
                 merged.setdefault(award_key, []).append(session)
     status = f"SPLIT {optimal}/{len(by_inst)} OPTIMAL"
     return CpResult(merged, 0, bound, status, time.perf_counter() - t0, dtime, bounds)
+
+
+def _configuration_bounds(grid: Grid, ctxs: list[AwardContext], placements: Placements) -> dict[str, int]:
+    """Per instrument of the group: the configuration-LP bound with the people rule relaxed."""
+    by_inst: dict[str, list[AwardContext]] = {}
+    for c in ctxs:
+        by_inst.setdefault(c.instrument.key, []).append(c)
+    return {
+        key: instrument_bound(grid, part, {c.key: placements[c.key] for c in part if c.key in placements})
+        for key, part in sorted(by_inst.items())
+    }
 
 
 def greedy_solution(problem: Problem) -> Solution:
