@@ -63,10 +63,16 @@ def test_cpsat_beats_greedy_when_the_best_award_blocks_two():
         ),
     )
     g = greedy_solution(problem)
-    # CP-SAT alone (the segment repacking switched off) finds it…
+    # CP-SAT alone (the segment repacking and the column pass switched off) finds it…
+    from app.scheduling.solver.lns import LnsResult
+
     with (
         mock.patch("app.scheduling.solver.solve.repack_all", lambda grid, ctxs, placed, period: placed),
         mock.patch("app.scheduling.solver.solve.repack", lambda grid, ctxs, placed, period: placed),
+        mock.patch(
+            "app.scheduling.solver.solve.columns_by_instrument",
+            lambda grid, ctxs, placed, seed: LnsResult(placed, 0, 0, False),
+        ),
     ):
         sol = solve(problem, **FAST)
     assert violations(problem, g) == [] and violations(problem, sol) == []

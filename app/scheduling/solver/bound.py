@@ -101,8 +101,9 @@ def instrument_columns(
     iterations: int = MAX_ITERATIONS,
     deterministic_limit: float = 0.5,
     seed: int = 0,
-) -> Placements | None:
-    """A schedule of one instrument from the generated patterns (price and branch), or None.
+) -> tuple[int, Placements | None]:
+    """The bound of `contexts` (as `instrument_bound`) and a schedule of one instrument from the
+    generated patterns (price and branch), or None.
 
     The patterns the column generation produced (the given schedule's among them) are exact
     layouts: each is a chain of sessions in one segment that keeps the calendar, the award's
@@ -112,9 +113,9 @@ def instrument_columns(
     seed and a deterministic limit: reproducible) and hinted with the given schedule. The people
     rule inside the instrument is checked on the result; the caller compares objectives.
     """
-    _, ctxs, segs, columns = _generate(grid, contexts, placements, iterations)
+    bound, ctxs, segs, columns = _generate(grid, contexts, placements, iterations)
     if not columns:
-        return None
+        return bound, None
     w = grid.problem.weights
     model = cp_model.CpModel()
     by_seg: dict[int, list] = {}
@@ -139,6 +140,24 @@ def instrument_columns(
         model.add_hint(x, int(keys == {k for k in given if seg.start <= k[1] < seg.end}))
     for g in sorted(by_seg):
         model.add(sum(by_seg[g]) <= 1)
+    # the changeover also separates sessions of two segments when the gap between them is
+    # shorter than it (what the changeover falls on does not matter): such columns exclude
+    # each other
+    c_over = grid.instruments[ctxs[0].instrument.key].changeover if ctxs else 0
+    ends: dict[int, list] = {}
+    firsts: dict[int, list] = {}
+    for x, g, path in chosen:
+        seg = segs[g]
+        ends.setdefault(g, []).append((max(int(seg.begin[o] + seg.length[o]) for o in path), x))
+        firsts.setdefault(g, []).append((min(int(seg.begin[o]) for o in path), x))
+    for g in sorted(ends):
+        for h in sorted(firsts):
+            if h <= g or segs[h].start - segs[g].end >= c_over:
+                continue
+            for end, x in ends[g]:
+                clash = [y for first, y in firsts[h] if first < end + c_over]
+                if clash:
+                    model.add(x + sum(clash) <= 1)
     for a in sorted(lengths):
         model.add(sum(lengths[a]) <= ctxs[a].remaining)
         model.add(sum(counts[a]) <= ctxs[a].slots)
@@ -148,7 +167,7 @@ def instrument_columns(
     solver.parameters.random_seed = seed
     solver.parameters.max_deterministic_time = deterministic_limit
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
+        return bound, None
     out: Placements = {}
     for x, g, path in chosen:
         if solver.boolean_value(x):
@@ -169,8 +188,8 @@ def instrument_columns(
     for spans in busy.values():
         spans.sort()
         if any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False)):
-            return None
-    return out
+            return bound, None
+    return bound, out
 
 
 def _generate(grid: Grid, contexts: Sequence[AwardContext], placements: Placements | None, iterations: int):

@@ -11,6 +11,11 @@ own per-person NoOverlap. The sub-model is hinted with the instrument's current 
 complete, feasible hint), so CP-SAT starts from them; the new sessions are taken only when
 they carry strictly more. The pass therefore never lowers the objective.
 
+`columns_by_instrument` is the same walk with a different sub-solver: the instrument's schedule
+is chosen among the patterns of its configuration-LP column generation (bound.py), a 0-1
+programme; it runs once per instrument, by key, and also reports the configuration bound of
+every instrument whose awards it saw unchanged.
+
 Determinism: the order is computed from integers (ties by instrument key), each sub-solve has
 a fixed deterministic limit, and the pass stops when the deterministic time used reaches its
 budget (CP-SAT's deterministic time is reproducible; each is rounded to a microsecond, as
@@ -40,6 +45,9 @@ class LnsResult:
     wall_capped: bool
     # CP-SAT's deterministic time can differ in the last bits between runs of a tiny model
     deterministic_time: float = field(default=0.0, compare=False)
+    # the column pass: the configuration bound of each instrument whose awards it saw unchanged
+    # (nobody busy on another instrument), a valid bound of that instrument
+    bounds: dict[str, int] = field(default_factory=dict)
 
 
 def _value(grid: Grid, ctx: AwardContext, sessions: Sequence) -> int:
@@ -178,11 +186,14 @@ def columns_by_instrument(
     for c in contexts:
         by_inst.setdefault(c.instrument.key, []).append(c)
     solves = improved = 0
+    bounds: dict[str, int] = {}
     for inst in sorted(by_inst):
         part = by_inst[inst]
         sub = _with_people_busy(grid, part, by_key, out, inst)
         hint = {c.key: out[c.key] for c in part if c.key in out}
-        new = instrument_columns(grid, sub, hint, seed=seed)
+        bound, new = instrument_columns(grid, sub, hint, seed=seed)
+        if all(a is b for a, b in zip(sub, part, strict=True)):
+            bounds[inst] = bound
         solves += 1
         if new is None:
             continue
@@ -195,4 +206,4 @@ def columns_by_instrument(
                 else:
                     out.pop(c.key, None)
             improved += 1
-    return LnsResult(out, solves, improved, False, 0.0)
+    return LnsResult(out, solves, improved, False, 0.0, bounds)
