@@ -124,6 +124,10 @@ def solve(
             if best_obj >= sum(part_bounds.values()):
                 # proven optimal by the configuration LP (people across instruments relaxed)
                 status, dtime, bound = "OPTIMAL", 0.0, best_obj
+            elif total_limit < LNS_MIN_LIMIT and cols.solves:
+                # a short limit (efforts 1–2, a re-plan): the column pass stands in for CP-SAT,
+                # which at 0.1 deterministic s costs more than it finds (docs/SOLVER.md step 7)
+                status, dtime, bound = "COLUMNS", 0.0, max(sum(part_bounds.values()), g_obj)
             else:
                 best, best_obj, winner, status, bound, dtime = _search(
                     grid,
