@@ -25,7 +25,11 @@ def _bool(name: str, default: bool) -> bool:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'beamtime.sqlite'}")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # no ping on every checkout (one round trip per request): a pooled connection is pinged
+    # only after DATABASE_PING_IDLE_S idle, and replaced after DATABASE_POOL_RECYCLE_S
+    # (below the database's, proxies' and firewalls' idle limits); README, configuration
+    DATABASE_PING_IDLE_S = float(os.environ.get("DATABASE_PING_IDLE_S", "10"))
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE_S", "1800"))}
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
 
     FACILITY_NAME = os.environ.get("FACILITY_NAME", "Beamtime demo facility")
@@ -99,6 +103,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_SQLITE_URL", "sqlite://")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # an in-memory SQLite must never be recycled (it would be empty)
     RATELIMIT_ENABLED = False
     WTF_CSRF_ENABLED = False
     MAIL_BACKEND = "smtp"

@@ -27,11 +27,13 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     _configure_logging(app)
 
     from app import extensions as ext
-    from app.core.db import install_sqlite_hooks
+    from app.core.db import install_idle_ping, install_sqlite_hooks
 
     ext.db.init_app(app)
     with app.app_context():
         for engine in ext.db.engines.values():
+            if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+                install_idle_ping(engine, idle_seconds=app.config["DATABASE_PING_IDLE_S"])
             if engine.dialect.name == "sqlite":
                 memory = engine.url.database in (None, "", ":memory:")
                 install_sqlite_hooks(engine, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"], wal=not memory)
@@ -176,6 +178,9 @@ def _init_babel(app: Flask) -> None:
     )
     from flask_babel import get_locale
 
+    from app.web import i18n
+
+    i18n.init_app(app, babel)  # the translations resolved once per request, not per string
     app.jinja_env.globals["get_locale"] = get_locale
 
 

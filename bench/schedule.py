@@ -1,6 +1,6 @@
 """B9 schedule_quality and B10 schedule_time (BENCHMARKS.md): generated cycles S, M, L.
 
-    python -m bench.schedule --size M [--effort 5] [--span 0.02] [--seed 7] [--repeat 1]
+    python -m bench.schedule --size M [--effort 2] [--span 0.02] [--seed 7] [--repeat 1]
 
 Prints one line per benchmark (`name  ratio  app  baseline  n  verdict`) and writes the same,
 with the per-group figures, as JSON to bench/results/schedule-<size>.json. Runs on its own:
@@ -157,7 +157,7 @@ def _line(name: str, ratio: float, app: float, baseline: float, n: int, verdict:
 
 
 def run(
-    size: str, *, effort: int = 5, span: float = 0.02, seed: int = 7, repeat: int = 1, wall_cap: float | None = None
+    size: str, *, effort: int = 2, span: float = 0.02, seed: int = 7, repeat: int = 1, wall_cap: float | None = None
 ) -> dict:
     problem = generate(size, seed=seed, span=span)
     load = os.getloadavg()
@@ -306,7 +306,7 @@ def _count(items) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="S")
-    parser.add_argument("--effort", type=int, default=5)
+    parser.add_argument("--effort", type=int, default=2)
     parser.add_argument("--span", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=1)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -107,3 +109,38 @@ def install_sqlite_hooks(engine: Engine, *, busy_timeout_ms: int, wal: bool) -> 
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+_IDLE_SINCE = "beamtime_idle_since"
+
+
+def install_idle_ping(engine: Engine, *, idle_seconds: float) -> None:
+    """Ping a pooled connection at checkout only when it has been idle for `idle_seconds`.
+
+    `pool_pre_ping` pings on every checkout: one more round trip per request on PostgreSQL,
+    although a connection checked in a moment ago is alive. What the ping guards against (a
+    database restart, a proxy or firewall closing idle connections) strikes connections that
+    sat idle; those are still pinged. A failed ping raises `DisconnectionError`: the pool drops
+    that connection and checks out a fresh one, and the request never sees it. A connection
+    that dies during the short window is handled like a death between ping and query under
+    `pool_pre_ping`: the statement fails, SQLAlchemy recognises the disconnect and invalidates
+    the pool, the next request connects afresh. `pool_recycle` (config) replaces connections
+    older than the servers' and proxies' idle limits anyway. See the README (configuration).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # a new connection, or one used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError("the pooled connection was closed while idle") from exc
+            raise

@@ -38,7 +38,13 @@ def seed(progress=None) -> SeedResult:
     from app.demo import reviews
 
     result.created += reviews.seed(actor=admin, progress=progress)
-    # scheduling: the cycles with awards solved; the past ones published and run, with delivered shifts
+    # long-term programmes: the older past cycle's long-term call, decided after its standard
+    # call; its awards commit shifts on the newer past cycle and the coming one
+    from app.demo import longterm
+
+    result.created += longterm.seed(actor=admin, upload_dir=current_app.config.get("UPLOAD_DIR"), progress=progress)
+    # scheduling: the cycles with awards solved; the past ones published and run, with delivered
+    # shifts; the coming one (long-term programmes only so far) a draft of planned experiments
     from app.demo import scheduling
 
     result.created += scheduling.seed(actor=admin, progress=progress)

@@ -121,6 +121,24 @@ class Person:
     country: str | None
 
 
+@dataclass(frozen=True)
+class Kind:
+    """What the proposals of a call look like: topics, team sizes, the international share,
+    over how many cycles each request runs (long-term calls: drawn from `cycles`, a weight each)
+    and, for programmes, the instruments of each topic (`plans`: title → instrument codes; then
+    every proposal has a topic of its own and asks for its topic's instruments)."""
+
+    topics: list[tuple[str, SubjectArea]]
+    variants: list[str]
+    sizes: dict[int, int]
+    international_share: float
+    cycles: dict[int, int] | None = None
+    plans: dict[str, tuple[str, ...]] | None = None
+
+
+STANDARD = Kind(TOPICS, VARIANTS, TEAM_SIZES, INTERNATIONAL_SHARE)
+
+
 @dataclass
 class Report:
     calls: int = 0
@@ -207,8 +225,8 @@ def _weights(instruments: list[Instrument]) -> list[float]:
     return [1 / (rank.get(i.code, len(POPULAR) + 2) + 1) ** 0.9 for i in instruments]
 
 
-def _size(rng: random.Random) -> int:
-    return rng.choices(list(TEAM_SIZES), weights=list(TEAM_SIZES.values()))[0]
+def _size(rng: random.Random, sizes: dict[int, int] = TEAM_SIZES) -> int:
+    return rng.choices(list(sizes), weights=list(sizes.values()))[0]
 
 
 def _wall(day: date, hour: int, tz: ZoneInfo) -> datetime:
@@ -253,6 +271,7 @@ def _fill(
     first_number: int,
     frozen: bool,
     now: datetime,
+    kind: Kind = STANDARD,
 ) -> int:
     """Insert `count` submitted proposals into `call` in bulk; returns the last reference number."""
     picker = TeamPicker(people, rng)
@@ -261,21 +280,22 @@ def _fill(
     cycle_name = call.cycle.name
     span = (min(call.closes_at, now) - call.opens_at).total_seconds()
     proposal_rows, teams, plans = [], [], []
+    programmes = rng.sample(kind.topics, count) if kind.plans else None
     for n in range(count):
-        international = rng.random() < INTERNATIONAL_SHARE
-        team = picker.team(_size(rng), international)
+        international = rng.random() < kind.international_share
+        team = picker.team(_size(rng, kind.sizes), international)
         # submissions bunch up before the deadline
         submitted_at = call.opens_at + timedelta(seconds=span * (1 - rng.random() ** 3))
         submitted_at = min(submitted_at, call.closes_at - timedelta(minutes=1), now)
         created_at = max(call.opens_at, submitted_at - timedelta(days=rng.uniform(1, 25)))
-        title, area = rng.choice(TOPICS)
+        title, area = programmes[n] if programmes else rng.choice(kind.topics)
         status = rng.choices([s for s, _ in statuses], weights=[w for _, w in statuses])[0]
         proposal_rows.append(
             {
                 "call_id": call.id,
                 "reference": f"{cycle_name}-{first_number + n:04d}",
                 "status": status,
-                "title": title + rng.choice(VARIANTS),
+                "title": title + rng.choice(kind.variants),
                 "abstract": (
                     f"{title}. We propose to combine {rng.choice(['spectroscopy', 'diffraction', 'imaging'])} "
                     f"with in situ sample environments to answer an open question of the field. "
@@ -297,14 +317,20 @@ def _fill(
         teams.append((team, submitted_at))
         n_requests = rng.choices([1, 2, 3], weights=[70, 25, 5])[0]
         chosen: list[Instrument] = []
-        while len(chosen) < n_requests:
+        if kind.plans:
+            codes = kind.plans[title]
+            chosen = [i for i in instruments if i.code in codes]
+            chosen = sorted(chosen, key=lambda i: codes.index(i.code))[:n_requests]
+        while len(chosen) < n_requests and not kind.plans:
             instrument = rng.choices(instruments, weights=weights)[0]
             if instrument not in chosen:
                 chosen.append(instrument)
-        plans.append((chosen, rng.randint(1, 3)))
+        # a long-term programme runs all its requests over the same cycles
+        cycles = rng.choices(list(kind.cycles), weights=list(kind.cycles.values()))[0] if kind.cycles else 1
+        plans.append((chosen, rng.randint(1, 3), cycles))
     ids = list(db.session.scalars(insert(Proposal).returning(Proposal.id, sort_by_parameter_order=True), proposal_rows))
     members, requests, samples = [], [], []
-    for proposal_id, (team, submitted_at), (chosen, n_samples) in zip(ids, teams, plans, strict=True):
+    for proposal_id, (team, submitted_at), (chosen, n_samples, cycles) in zip(ids, teams, plans, strict=True):
         for index, person in enumerate(team):
             members.append(
                 {
@@ -326,10 +352,11 @@ def _fill(
                     "proposal_id": proposal_id,
                     "instrument_id": instrument.id,
                     "shifts": shifts,
-                    "cycles": 1,
+                    "cycles": cycles,
                     "justification": (
                         f"{shifts} shifts on {instrument.code}: alignment and references (1 shift), then the "
                         f"sample series under the conditions of the science case, with repeats."
+                        + (f" The same in each of {cycles} cycles, as the programme advances." if cycles > 1 else "")
                     ),
                     "operating_mode_id": mode.id if mode else None,
                 }

@@ -146,10 +146,14 @@ def seed(*, actor: Any, today: date | None = None, progress=None) -> int:
     return made
 
 
-def _decide_call(call: Call, panels: list[Panel], actor: Any, rng: random.Random) -> int:
+def _decide_call(
+    call: Call, panels: list[Panel], actor: Any, rng: random.Random, *, commit_capacity: bool = True
+) -> int:
     """The panels' final grades and ranks, the allocation, sign-off and release through the real
     services, dated in the past; the decision letters the release queues are deleted in the same
-    transaction (the demo's history sends no mail)."""
+    transaction (the demo's history sends no mail). With `commit_capacity` the cycle's capacity
+    is first cut to the call's share (`_commit_capacity`); a second call of the same cycle (the
+    long-term one, app/demo/longterm.py) meets the capacity as the first left it."""
     from app.core.models import OutboxMessage
     from app.reviews.services import decisions
 
@@ -184,7 +188,8 @@ def _decide_call(call: Call, panels: list[Panel], actor: Any, rng: random.Random
             row.decided_by_id = getattr(actor, "id", None)
             row.decided_at = meeting_at
     db.session.flush()
-    _commit_capacity(call, actor)
+    if commit_capacity:
+        _commit_capacity(call, actor)
     last_mail = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
     decisions.run_allocation(call.id, actor=actor, now=meeting_at + timedelta(days=3))
     notify_at = meeting_at + timedelta(days=10)

@@ -1,8 +1,11 @@
 """Demo schedules: every demo cycle with awards gets a solved draft (greedy, so seeding stays
 fast); a cycle that has ended is published (long ago, so no e-mail is queued), its experiments
-completed with delivered shifts and, for some, lost time; a cycle still to come keeps its
-draft as planned experiments for staff to adjust and publish. Idempotent: a cycle that has a
-draft is left alone."""
+completed with delivered shifts and, for some (at least one per cycle), lost time; a cycle still
+to come keeps its draft as planned experiments for staff to adjust and publish. The awards of a
+cycle are its own calls' and the long-term awards of earlier cycles that committed shifts on it
+(app/demo/longterm.py): the newer past cycle, whose standard call is still under review, and the
+coming one, whose call is open, are scheduled with those. Idempotent: a cycle that has a draft
+is left alone."""
 
 from __future__ import annotations
 
@@ -74,15 +77,26 @@ def _publish_and_run(cycle, draft: ScheduleDraft, rng: random.Random, *, publish
         .where(Booking.cycle_id == cycle.id, Booking.status == BookingStatus.PLANNED)
         .order_by(Booking.id)
     ).tuples()
+    longest: tuple[int, Experiment] | None = None
+    lost_any = False
     for booking, experiment in rows:
         booking.status = BookingStatus.COMPLETED
         experiment.published_at = published_at
         booked = len(cal.covering(booking.starts_at, booking.ends_at))
         if rng.random() < LOST_SHARE and booked > 1:
             reason = rng.choice(REASONS)
-            lost = rng.randint(1, max(1, booked // 3))
-            experiment.lost_shifts, experiment.lost_reason, experiment.lost_note = lost, reason, NOTES[reason]
-            experiment.delivered_shifts = booked - lost
+            _lose(experiment, booked, rng.randint(1, max(1, booked // 3)), reason)
+            lost_any = True
         else:
             experiment.delivered_shifts, experiment.lost_shifts = booked, 0
+            if longest is None or booked > longest[0]:
+                longest = (booked, experiment)
+    # no cycle runs without a fault: a small one (few experiments) still lost a shift somewhere
+    if not lost_any and longest is not None and longest[0] > 1:
+        _lose(longest[1], longest[0], 1, LostTimeReason.MACHINE_FAULT)
     draft.published_at = published_at
+
+
+def _lose(experiment: Experiment, booked: int, lost: int, reason: LostTimeReason) -> None:
+    experiment.lost_shifts, experiment.lost_reason, experiment.lost_note = lost, reason, NOTES[reason]
+    experiment.delivered_shifts = booked - lost

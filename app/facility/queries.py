@@ -49,6 +49,9 @@ PROPRIETARY_PCT = settings.define(
 _FACILITY_INFO_KEY = "facility.queries.facility"
 
 
+_FACILITY_ROW = select(Facility).where(Facility.id == FACILITY_ID)
+
+
 def find_facility() -> Facility | None:
     """The facility's settings row, read once per session (one page = one session).
 
@@ -59,7 +62,12 @@ def find_facility() -> Facility | None:
     commit or rollback expires the instance (the next call reloads it), a new session starts
     empty, and a change made in this session is the same object.
     """
-    facility = db.session.get(Facility, FACILITY_ID)
+    facility = db.session.info.get(_FACILITY_INFO_KEY)
+    if facility is not None and facility in db.session:
+        return facility  # expired after a commit or rollback: its next attribute read reloads it
+    # a prebuilt select, not `session.get`: on a miss (the first call of every request)
+    # `get` builds its statement each time, which cost more than the SELECT itself
+    facility = db.session.scalars(_FACILITY_ROW).one_or_none()
     if facility is not None:
         db.session.info[_FACILITY_INFO_KEY] = facility
     return facility

@@ -12,6 +12,14 @@ class ProposalSubmitted:
 
 
 @dataclass(frozen=True, slots=True)
+class ProposalChanged:
+    """A proposal past its draft was edited (team, affiliation snapshots, requests…) while
+    the call takes edits: what it counts for may have changed."""
+
+    proposal_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ProposalWithdrawn:
     proposal_id: int
 

@@ -48,17 +48,19 @@ def list_open_calls(now: datetime | None = None) -> list[Call]:
     )
 
 
+@functools.cache
+def _open_call_choices() -> Select:
+    now = bindparam("now", type_=Call.opens_at.type)
+    return (
+        select(Call.id, Call.title).where(Call.opens_at <= now, Call.closes_at > now).order_by(Call.closes_at, Call.id)
+    )
+
+
 def open_call_choices(now: datetime | None = None) -> list[tuple[int, str]]:
-    """(id, title) of the open calls, soonest deadline first: the clone form's choices."""
-    now = now or utcnow()
-    return [
-        (call_id, title)
-        for call_id, title in db.session.execute(
-            select(Call.id, Call.title)
-            .where(Call.opens_at <= now, Call.closes_at > now)
-            .order_by(Call.closes_at, Call.id)
-        )
-    ]
+    """(id, title) of the open calls, soonest deadline first: the clone form's choices (the
+    proposal page asks on every view: the statement is built once per process)."""
+    rows = db.session.execute(_open_call_choices(), {"now": now or utcnow()})
+    return [(call_id, title) for call_id, title in rows]
 
 
 def list_calls() -> list[Call]:
@@ -118,34 +120,45 @@ def _like(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-def _conditions(filters: ProposalFilters) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a filtered proposal list (on `Proposal` alone: no join needed)."""
+def _filter(filters: ProposalFilters) -> tuple[list[ColumnElement[bool]], dict[str, Any]]:
+    """The WHERE clauses of a filtered proposal list (on `Proposal` alone: no join needed),
+    each value a named bound parameter, and those parameters' values. The clauses' shape
+    depends only on which parameters there are: a statement built for one filter serves every
+    filter with the same parameter names, with that filter's values (`list_call_proposal_rows`)."""
     out: list[ColumnElement[bool]] = []
+    params: dict[str, Any] = {}
+
+    def value(name: str, column, given) -> Any:
+        params[name] = given
+        return bindparam(name, given, type_=column.type)
+
     if filters.call_id is not None:
-        out.append(Proposal.call_id == filters.call_id)
+        out.append(Proposal.call_id == value("f_call", Proposal.call_id, filters.call_id))
     if filters.member_id is not None:
         out.append(
-            exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.user_id == filters.member_id)
+            exists().where(
+                ProposalMember.proposal_id == Proposal.id,
+                ProposalMember.user_id == value("f_member", ProposalMember.user_id, filters.member_id),
+            )
         )
     if not filters.include_drafts:
-        out.append(Proposal.status != ProposalStatus.DRAFT)
+        out.append(Proposal.status != value("f_not_status", Proposal.status, ProposalStatus.DRAFT))
     if filters.status:
-        out.append(Proposal.status == filters.status)
+        out.append(Proposal.status == value("f_status", Proposal.status, filters.status))
     if filters.route:
-        out.append(Proposal.call_id.in_(select(Call.id).where(Call.route == filters.route)))
+        route = value("f_route", Call.route, filters.route)
+        out.append(Proposal.call_id.in_(select(Call.id).where(Call.route == route)))
     if filters.instrument_id:
+        instrument = value("f_instrument", BeamtimeRequest.instrument_id, filters.instrument_id)
         out.append(
-            exists().where(
-                BeamtimeRequest.proposal_id == Proposal.id, BeamtimeRequest.instrument_id == filters.instrument_id
-            )
+            exists().where(BeamtimeRequest.proposal_id == Proposal.id, BeamtimeRequest.instrument_id == instrument)
         )
     if filters.country:
         # a proposal "is from" every country on its team's snapshot
-        out.append(
-            exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.country_code == filters.country)
-        )
+        country = value("f_country", ProposalMember.country_code, filters.country)
+        out.append(exists().where(ProposalMember.proposal_id == Proposal.id, ProposalMember.country_code == country))
     if filters.text.strip():
-        pattern = _like(filters.text.strip())
+        pattern = value("f_text", Proposal.title, _like(filters.text.strip()))
         pi_name = (
             select(User.name)
             .join(ProposalMember, ProposalMember.user_id == User.id)
@@ -159,7 +172,12 @@ def _conditions(filters: ProposalFilters) -> list[ColumnElement[bool]]:
                 func.lower(func.coalesce(pi_name, "")).like(pattern, escape="\\"),
             )
         )
-    return out
+    return out, params
+
+
+def _conditions(filters: ProposalFilters) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filtered proposal list, with their values bound."""
+    return _filter(filters)[0]
 
 
 _LIST_ORDER = (Proposal.reference.is_(None), Proposal.reference, Proposal.id)
@@ -202,12 +220,24 @@ _PI = aliased(ProposalMember, name="pi")
 _PI_USER = aliased(User, name="pi_user")
 
 
-def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -> Page[ProposalRow]:
-    """A page of the staff list in two statements whatever its size: the page's rows (PI
-    joined, the total by a window count), then the page's requests and team countries."""
-    page = max(1, page)
+#: the staff list's statements by the shape of their filter (the names of its parameters):
+#: built once each, then run with each request's values. Building them (the page's subquery,
+#: the PI's aliases, the union of requests and countries) and computing their cache keys cost
+#: more than running them on SQLite. At most one per combination of filters used.
+_ROW_STATEMENTS: dict[tuple[str, ...], tuple[Select, Select, Select]] = {}
+
+
+def _row_statements(filters: ProposalFilters) -> tuple[tuple[Select, Select, Select], dict[str, Any]]:
+    conditions, params = _filter(filters)
+    shape = tuple(sorted(params))
+    statements = _ROW_STATEMENTS.get(shape)
+    if statements is None:
+        statements = _ROW_STATEMENTS[shape] = _build_row_statements(conditions)
+    return statements, params
+
+
+def _build_row_statements(conditions: list[ColumnElement[bool]]) -> tuple[Select, Select, Select]:
     pi, pi_user = _PI, _PI_USER
-    conditions = _conditions(filters)
     # the page's proposals first (the total by a window count over the filtered proposals
     # alone), then the PI of those rows only: joined over the whole call, the PI would cost
     # one lookup per proposal of the call
@@ -221,25 +251,18 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
         )
         .where(*conditions)
         .order_by(*_LIST_ORDER)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
         .subquery("page_of")
     )
-    rows = db.session.execute(
+    rows = (
         select(page_of, pi_user.name, pi.institution_name)
         .outerjoin(pi, and_(pi.proposal_id == page_of.c.id, pi.role == MemberRole.PI))
         .outerjoin(pi_user, pi_user.id == pi.user_id)
         .order_by(page_of.c.reference.is_(None), page_of.c.reference, page_of.c.id)
-    ).all()
-    if rows:
-        total = rows[0].total
-    else:  # past the last page (or nothing at all): the window has no row to say it
-        total = db.session.scalar(select(func.count()).select_from(Proposal).where(*conditions)) or 0
-        return Page([], total, page, per_page)
-    ids = [row.id for row in rows]
-    requests: dict[int, list[tuple[int, str]]] = {}
-    shifts: dict[int, int] = {}
-    countries: dict[int, list[str]] = {}
+    )
+    total = select(func.count()).select_from(Proposal).where(*conditions)
+    ids = bindparam("ids", expanding=True)
     parts = (
         select(
             BeamtimeRequest.proposal_id,
@@ -256,7 +279,25 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
             .distinct()
         )
     )
-    for proposal_id, code, n, cycles, request_id in db.session.execute(parts).all():
+    return rows, total, parts
+
+
+def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -> Page[ProposalRow]:
+    """A page of the staff list in two statements whatever its size: the page's rows (PI
+    joined, the total by a window count), then the page's requests and team countries."""
+    page = max(1, page)
+    (rows_of, total_of, parts_of), params = _row_statements(filters)
+    rows = db.session.execute(rows_of, {**params, "limit": per_page, "offset": (page - 1) * per_page}).all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last page (or nothing at all): the window has no row to say it
+        total = db.session.scalar(total_of, params) or 0
+        return Page([], total, page, per_page)
+    requests: dict[int, list[tuple[int, str]]] = {}
+    shifts: dict[int, int] = {}
+    countries: dict[int, list[str]] = {}
+    parts = db.session.execute(parts_of, {"ids": [row.id for row in rows]}).all()
+    for proposal_id, code, n, cycles, request_id in parts:
         if request_id is None:
             countries.setdefault(proposal_id, []).append(code)
         else:
@@ -279,17 +320,41 @@ def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page
     return Page(items, total, page, per_page)
 
 
-def call_with_offers(call_id: int) -> Call:
-    """A call with its cycle and its offered instruments in one statement (the staff list's
-    header and instrument filter). Raises: NotFound call_not_found."""
-    call = (
-        db.session.scalars(select(Call).where(Call.id == call_id).options(joinedload(Call.instruments)))
-        .unique()
-        .one_or_none()
+@dataclass(frozen=True, slots=True)
+class OfferRow:
+    instrument_id: int
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallHeader:
+    """What the staff list shows of its call: the title and the offered instruments (the
+    filter's choices, in the call's order). Plain values: no entity behind it."""
+
+    id: int
+    title: str
+    instruments: list[OfferRow]
+
+
+@functools.cache
+def _call_with_offers_statement() -> Select:
+    return (
+        select(Call.id, Call.title, CallInstrument.instrument_id, Instrument.code)
+        .outerjoin(CallInstrument, CallInstrument.call_id == Call.id)
+        .outerjoin(Instrument, Instrument.id == CallInstrument.instrument_id)
+        .where(Call.id == bindparam("call_id"))
+        .order_by(CallInstrument.position, CallInstrument.instrument_id)
     )
-    if call is None:
+
+
+def call_with_offers(call_id: int) -> CallHeader:
+    """A call's title with its offered instruments in one statement (the staff list's header
+    and instrument filter). Raises: NotFound call_not_found."""
+    rows = db.session.execute(_call_with_offers_statement(), {"call_id": call_id}).all()
+    if not rows:
         raise NotFound("call_not_found")
-    return call
+    offers = [OfferRow(row.instrument_id, row.code) for row in rows if row.instrument_id is not None]
+    return CallHeader(rows[0].id, rows[0].title, offers)
 
 
 @functools.cache
@@ -433,10 +498,17 @@ def export_rows(filters: ProposalFilters, *, batch: int = 500) -> Iterator[dict[
         offset += batch
 
 
+@functools.cache
+def _count_by_status_statement() -> Select:
+    return (
+        select(Proposal.status, func.count())
+        .where(Proposal.call_id == bindparam("call_id", type_=Integer))
+        .group_by(Proposal.status)
+    )
+
+
 def count_by_status(call_id: int) -> dict[str, int]:
-    rows = db.session.execute(
-        select(Proposal.status, func.count()).where(Proposal.call_id == call_id).group_by(Proposal.status)
-    ).all()
+    rows = db.session.execute(_count_by_status_statement(), {"call_id": call_id}).all()
     return {status.value if hasattr(status, "value") else status: n for status, n in rows}
 
 

@@ -11,22 +11,24 @@ change committed before the delete is read; a change committed after it marks th
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.core import events
+from app.core import audit, events, jobrequests
 from app.core.db import utcnow
+from app.core.models import JobRequest, JobStatus
 from app.core.permissions import require
 from app.core.transaction import transactional, unit_of_work
 from app.extensions import db
 from app.facility.models import Booking, Cycle
-from app.proposals.events import CallClosed, ProposalSubmitted, ProposalWithdrawn
+from app.proposals.events import CallClosed, ProposalChanged, ProposalSubmitted, ProposalWithdrawn
 from app.proposals.models import Call, Proposal
 from app.reports import permissions, rollups
 from app.reports.models import ReportDirtyCycle, ReportRefresh
@@ -36,6 +38,8 @@ from app.visits.events import PublicationChanged, VisitChanged
 from app.visits.models import Visit
 
 Progress = Callable[[int, int, str], None]
+#: advisory-lock key space of the per-cycle rebuild lock (PostgreSQL's two-int4 form)
+CYCLE_LOCK_SPACE = zlib.crc32(b"beamtime.reports.cycle") & 0x7FFFFFFF
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,8 @@ def _cycle_of_experiment(experiment_id: int) -> int | None:
 
 
 def on_proposal_event(event: Any) -> None:
-    """ProposalSubmitted / ProposalWithdrawn: the proposal's cycle."""
+    """ProposalSubmitted / ProposalChanged (an edit while the call takes edits: team, snapshots,
+    requests) / ProposalWithdrawn: the proposal's cycle."""
     mark_cycle_dirty(_cycle_of_proposal(event.proposal_id))
 
 
@@ -125,6 +130,7 @@ def on_publication_changed(event: PublicationChanged) -> None:
 
 SUBSCRIPTIONS: list[tuple[type, Callable[[Any], None]]] = [
     (ProposalSubmitted, on_proposal_event),
+    (ProposalChanged, on_proposal_event),
     (ProposalWithdrawn, on_proposal_event),
     (CallClosed, on_call_event),
     (DecisionsReleased, on_call_event),
@@ -153,6 +159,13 @@ def dirty_cycle_ids() -> list[int]:
 def _refresh_one(cycle_id: int) -> int:
     """Take the cycle's dirty mark, then rebuild its rows: one transaction."""
     with unit_of_work():
+        if db.session.get_bind().dialect.name == "postgresql":
+            # one rebuild of a cycle at a time: the minute job, a refresh from the dashboard and the
+            # nightly rebuild run in threads of the jobs process and must not interleave their
+            # delete-and-insert of the same rows (SQLite serialises its writers already)
+            db.session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :cycle)"), {"space": CYCLE_LOCK_SPACE, "cycle": cycle_id}
+            )
         db.session.execute(delete(ReportDirtyCycle).where(ReportDirtyCycle.cycle_id == cycle_id))
         cycle = db.session.get(Cycle, cycle_id)
         if cycle is None:
@@ -188,12 +201,51 @@ def rebuild_all(*, progress: Progress | None = None, now: datetime | None = None
     return _refresh(ids, full=True, progress=progress, now=now)
 
 
+REFRESH_KIND = "reports.refresh"
+
+
+@dataclass(frozen=True)
+class RefreshRequest:
+    job: JobRequest
+    #: False when a refresh was queued or running already: that one is returned, nothing queued
+    queued: bool
+
+
+def find_active_refresh() -> JobRequest | None:
+    """The queued or running refresh request, if any (the oldest)."""
+    return db.session.scalar(
+        select(JobRequest)
+        .where(JobRequest.kind == REFRESH_KIND, JobRequest.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+        .order_by(JobRequest.id)
+        .limit(1)
+    )
+
+
+def find_latest_refresh_request() -> JobRequest | None:
+    return db.session.scalar(
+        select(JobRequest).where(JobRequest.kind == REFRESH_KIND).order_by(JobRequest.id.desc()).limit(1)
+    )
+
+
 @transactional
-def request_refresh(*, actor: Any, full: bool = False, now: datetime | None = None):
-    """Staff start a refresh from the web: a job request the jobs process runs.
+def request_refresh(*, actor: Any, full: bool = False, now: datetime | None = None) -> RefreshRequest:
+    """Staff ask for a refresh from the web: a job request the jobs process runs (never the web
+    worker). Incremental (the dirty cycles) by default; `full` rebuilds every cycle. While one
+    is queued or running, a second request queues nothing and returns that one.
 
-    Raises: PermissionDenied (not user office / admin)."""
-    from app.core import jobrequests
-
+    Raises: PermissionDenied (not user office / admin; `full` by anyone but an admin).
+    """
     require(permissions.can_refresh_reports, actor)
-    return jobrequests.request_job("reports.refresh", params={"full": full}, actor=actor, now=now)
+    if full:
+        require(permissions.can_rebuild_reports, actor)
+    if db.session.get_bind().dialect.name == "postgresql":  # two clicks at once queue one job
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REFRESH_REQUEST_LOCK})
+    active = find_active_refresh()
+    if active is not None:
+        return RefreshRequest(active, queued=False)
+    job = jobrequests.request_job(REFRESH_KIND, params={"full": bool(full)}, actor=actor, now=now)
+    audit.record(actor, "reports.refresh_requested", job, changes={"full": bool(full)}, at=now)
+    return RefreshRequest(job, queued=True)
+
+
+REFRESH_REQUEST_LOCK = zlib.crc32(b"beamtime.reports.refresh_request")

@@ -1,4 +1,5 @@
-"""Pages of the reports: the directors' dashboard, its CSV/XLSX exports, the annual report page.
+"""Pages of the reports: the directors' dashboard, its CSV/XLSX exports, the annual report page
+(and its PDF when WeasyPrint is installed), the staff's "refresh the figures now" button.
 
 Directors, the user office and admins only. Every figure comes from the rollups
 (app/reports/queries.py); docs/METRICS.md defines them, and the definitions below travel with
@@ -11,7 +12,7 @@ import json
 from datetime import date
 from functools import lru_cache
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,9 +24,10 @@ from app.core.errors import ValidationFailed
 from app.core.permissions import require
 from app.facility import queries as facility_queries
 from app.proposals.models import AccessRoute
-from app.reports import exports, metrics, permissions, queries
+from app.reports import exports, metrics, pdf, permissions, queries, services
 from app.reports.metrics import Mode, Unit
-from app.web import navigation
+from app.web import actions, navigation
+from app.web.forms import ConfirmForm
 from app.web.messages import message
 
 bp = Blueprint("reports", __name__, template_folder="templates", static_folder="static", url_prefix="/reports")
@@ -338,9 +340,47 @@ def dashboard():
         cycles=facility_queries.list_cycles(),
         instruments=facility_queries.list_instruments(),
         groups=accounts_queries.list_country_groups(),
-        last_refresh=queries.last_refresh(),
         export_args=request.args.to_dict(flat=False),
+        **_refresh_context(),
     )
+
+
+# --- refreshing the rollups from the page: a job request the jobs process runs --------------
+
+
+def _refresh_context() -> dict:
+    job = services.find_active_refresh() or services.find_latest_refresh_request()
+    return {"refresh_job": job, "last_refresh": queries.last_refresh(), "refresh_form": ConfirmForm()}
+
+
+def _refresh_fragment(status: int = 200):
+    return render_template("reports/_refresh_status.html", **_refresh_context()), status
+
+
+@bp.get("/refresh")
+@login_required
+def refresh_status():
+    """The refresh's status (polled by htmx while one is queued or running)."""
+    require(permissions.can_view_reports, current_user)
+    return _refresh_fragment()
+
+
+@bp.post("/refresh")
+@login_required
+def refresh():
+    """Queue a refresh of the rollups (incremental; `full=1` rebuilds every cycle: admins)."""
+    require(permissions.can_refresh_reports, current_user)
+    htmx = bool(request.headers.get("HX-Request"))
+    if not ConfirmForm().validate_on_submit():
+        return _refresh_fragment(400) if htmx else actions.session_expired(url_for(".dashboard"))
+    result = services.request_refresh(actor=current_user, full=request.form.get("full") == "1")
+    if not htmx:
+        if result.queued:
+            flash(_("The refresh is queued; the jobs process runs it in a moment."), "info")
+        else:
+            flash(_("A refresh is already queued or running; nothing more was queued."), "info")
+        return redirect(url_for(".dashboard"))
+    return _refresh_fragment()
 
 
 @bp.get("/export/<name>.<fmt>")
@@ -370,11 +410,7 @@ def export(name: str, fmt: str):
     abort(404)
 
 
-@bp.get("/annual")
-@login_required
-def annual():
-    """The printable annual report of one year (print stylesheet)."""
-    require(permissions.can_view_reports, current_user)
+def _annual_context() -> dict:
     years = queries.available_years()
     try:
         year = int(request.args.get("year") or (years[-1] if years else date.today().year))
@@ -386,17 +422,75 @@ def annual():
     f = queries.Filters(years=(year,), mode=Mode(mode) if mode in {m.value for m in Mode} else Mode.FRACTIONAL)
     tables = build_tables(f)
     host = queries.host_country()
-    totals = {u: sum(queries.by_country(f, unit=u).values()) for u in queries.COUNTRY_TABLE_UNITS}
-    submitted = queries.by_country(f, unit=Unit.PROPOSALS_SUBMITTED)
-    return render_template(
-        "reports/annual.html",
-        year=year,
-        years=years,
-        f=f,
-        tables=tables,
-        totals=totals,
-        units=unit_labels(),
-        modes=mode_labels(),
-        foreign_share=metrics.foreign_share(submitted, host) if host else None,
-        facility=facility_queries.facility_name(),
+    by_unit = {u: queries.by_country(f, unit=u) for u in queries.COUNTRY_TABLE_UNITS}
+    totals = {u: sum(values.values()) for u, values in by_unit.items()}
+    submitted = by_unit[Unit.PROPOSALS_SUBMITTED]
+    charts = [
+        (unit_labels()[unit], bars(by_unit[unit]))
+        for unit in (Unit.PROPOSALS_SUBMITTED, Unit.SHIFTS_DELIVERED, Unit.VISITS_ON_SITE)
+    ]
+    return {
+        "year": year,
+        "years": years,
+        "f": f,
+        "tables": tables,
+        "totals": totals,
+        "units": unit_labels(),
+        "modes": mode_labels(),
+        "foreign_share": metrics.foreign_share(submitted, host) if host else None,
+        "facility": facility_queries.facility_name(),
+        "charts": [(title, rows) for title, rows in charts if rows],
+        "fair_return_bars": bars(
+            {r["name"]: r["ratio"] for r in tables["fair_return"].rows if r.get("ratio") is not None}, named=True
+        ),
+        "pdf_available": pdf.available(),
+    }
+
+
+def bars(values: dict[str, float], *, top: int = 12, named: bool = False) -> list[dict]:
+    """The biggest values as rows of a server-drawn SVG bar chart (print and PDF: no JavaScript)."""
+    chosen = sorted(((k, v) for k, v in values.items() if v), key=lambda kv: -kv[1])[:top]
+    biggest = max((v for _k, v in chosen), default=0) or 1
+    return [{"label": k if named else key_name(k), "value": v, "width": round(300 * v / biggest, 1)} for k, v in chosen]
+
+
+@bp.get("/annual")
+@login_required
+def annual():
+    """The printable annual report of one year (print stylesheet)."""
+    require(permissions.can_view_reports, current_user)
+    return render_template("reports/annual.html", **_annual_context())
+
+
+def _static_folders() -> dict[str, str]:
+    """URL prefix → folder of the app's static files and its blueprints' (for the PDF)."""
+    folders: dict[str, str] = {}
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            folder = current_app.static_folder
+        elif rule.endpoint.endswith(".static"):
+            blueprint = current_app.blueprints.get(rule.endpoint.rsplit(".", 1)[0])
+            folder = blueprint.static_folder if blueprint else None
+        else:
+            continue
+        if folder:
+            folders[rule.rule.split("<", 1)[0]] = folder
+    return folders
+
+
+@bp.get("/annual.pdf")
+@login_required
+def annual_pdf():
+    """The annual report page as a PDF (WeasyPrint, print stylesheet); 404 when not installed."""
+    require(permissions.can_view_reports, current_user)
+    if not pdf.available():
+        text = _("PDF export is not available here: WeasyPrint is not installed. Use your browser's Print command.")
+        return render_template("errors/404.html", message=text, status=404), 404
+    context = _annual_context()
+    html = render_template("reports/annual.html", **context)
+    body = pdf.render(html, base_url=request.url, static=_static_folders())
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="beamtime-annual-report-{context["year"]}.pdf"'},
     )

@@ -39,7 +39,7 @@ from app.reviews.forms import (
     TechnicalReviewForm,
     WithdrawForm,
 )
-from app.web import navigation
+from app.web import actions, navigation
 from app.web.forms import ConfirmForm
 from app.web.messages import message
 
@@ -76,14 +76,6 @@ def outcome_label(outcome) -> str:
 @bp.app_template_global()
 def feasibility_label(value) -> str:
     return str(FEASIBILITY_LABELS.get(value, value or "—"))
-
-
-def _attach(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if isinstance(exc, ValidationFailed) else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, message(exc)]
-    else:
-        form.form_errors.append(message(exc))
 
 
 def _expired(endpoint: str, **values):
@@ -123,7 +115,7 @@ def expertise():
     try:
         services.set_expertise(form.keywords.data or "", actor=current_user)
     except ValidationFailed as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         assignments = queries.assignments_of_reviewer(current_user.id)
         return render_template("reviews/mine.html", assignments=assignments, form=form, **_bidding()), 422
     flash(_("Your expertise is saved."), "success")
@@ -167,7 +159,7 @@ def submit_grade(assignment_id: int):
             assignment_id, grade=form.grade.data, comment_for_panel=form.comment_for_panel.data, actor=current_user
         )
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_grade(row, form, 422)
     flash(_("Your review is submitted. The other reviews of this proposal are shown below."), "success")
     return redirect(url_for(".grade", assignment_id=assignment_id))
@@ -249,7 +241,7 @@ def submit_technical(technical_review_id: int):
             actor=current_user,
         )
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_technical(task, form, 422)
     flash(_("Technical review saved."), "success")
     return redirect(url_for(".technical_queue"))
@@ -306,7 +298,7 @@ def panel_decision(proposal_id: int):
             actor=current_user,
         )
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_meeting(decision.call_id, decision.panel_id, {proposal_id: form}, 422)
     flash(_("Decision saved."), "success")
     return redirect(url_for(".meeting", call_id=decision.call_id, panel_id=decision.panel_id))
@@ -448,7 +440,7 @@ def create_panel():
     except (ValidationFailed, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_panels(new_form=form, status=422)
     flash(_("Panel created. Give its members the reviewer role scoped to it."), "success")
     return redirect(url_for(".panels"))
@@ -474,7 +466,7 @@ def update_panel(panel_id: int):
     except (ValidationFailed, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_panels(forms={panel_id: form}, status=422)
     flash(_("Panel saved."), "success")
     return redirect(url_for(".panels"))
@@ -546,7 +538,7 @@ def override(proposal_id: int):
     except (ValidationFailed, InvalidState, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_assignment(decision.call_id, {proposal_id: form}, 422)
     flash(_("Reviewer assigned by hand."), "success")
     return redirect(url_for(".assignment", call_id=decision.call_id))
@@ -629,7 +621,7 @@ def edit_award(award_id: int):
             actor=current_user,
         )
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_allocation(award.call_id, {award_id: form}, status=422)
     flash(_("Award changed."), "success")
     return redirect(url_for(".allocation", call_id=award.call_id))
@@ -666,7 +658,7 @@ def sign_off(call_id: int):
     try:
         services.sign_off_decisions(call_id, notify_at=notify_at, actor=current_user)
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_allocation(call_id, sign_off_form=form, status=422)
     flash(_("Decisions signed off; they go out on the notification date."), "success")
     return redirect(url_for(".allocation", call_id=call_id))

@@ -36,7 +36,7 @@ class MaxSessionsForm(FlaskForm):
 
 
 class SolveForm(FlaskForm):
-    effort = StringField(_l("Effort (1 fast … 10 thorough)"), default="5")
+    effort = StringField(_l("Effort (1 fast … 10 thorough)"), default="2")
 
 
 class PlaceForm(FlaskForm):

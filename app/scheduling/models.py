@@ -129,7 +129,7 @@ class ScheduleDraft(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job_requests.id", ondelete="SET NULL"))
-    effort: Mapped[int] = mapped_column(Integer, default=5)
+    effort: Mapped[int] = mapped_column(Integer, default=2)
     #: the value of every planned session of the draft (pinned ones included), on the solver's objective
     objective: Mapped[int] = mapped_column(Integer, default=0)
     greedy_objective: Mapped[int] = mapped_column(Integer, default=0)

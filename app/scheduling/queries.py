@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from app.core.errors import NotFound
@@ -349,20 +350,24 @@ def swap_candidates(booking: Booking) -> list[tuple[Booking, Experiment]]:
     ]
 
 
-def published_sessions_of_proposal(proposal_id: int) -> list[Booking]:
-    """The proposal's experiments its team may see: published, running, completed."""
-    return list(
-        db.session.scalars(
-            select(Booking)
-            .join(Experiment, Experiment.booking_id == Booking.id)
-            .join(Award, Award.id == Experiment.award_id)
-            .where(
-                Award.proposal_id == proposal_id,
-                Booking.status.in_([BookingStatus.PUBLISHED, BookingStatus.RUNNING, BookingStatus.COMPLETED]),
-            )
-            .order_by(Booking.starts_at)
+@functools.cache
+def _published_sessions_of_proposal() -> Select:
+    return (
+        select(Booking)
+        .join(Experiment, Experiment.booking_id == Booking.id)
+        .join(Award, Award.id == Experiment.award_id)
+        .where(
+            Award.proposal_id == bindparam("proposal_id", type_=Integer),
+            Booking.status.in_([BookingStatus.PUBLISHED, BookingStatus.RUNNING, BookingStatus.COMPLETED]),
         )
+        .order_by(Booking.starts_at)
     )
+
+
+def published_sessions_of_proposal(proposal_id: int) -> list[Booking]:
+    """The proposal's experiments its team may see: published, running, completed (the
+    proposal page asks on every view: the statement is built once per process)."""
+    return list(db.session.scalars(_published_sessions_of_proposal(), {"proposal_id": proposal_id}))
 
 
 def schedulable_awards(cycle: Cycle) -> list[Award]:

@@ -31,7 +31,7 @@ from app.visits.forms import (
 )
 from app.visits.models import AccessStatus
 from app.visits.status import Party, VisitStatus, actions_for
-from app.web import navigation
+from app.web import actions, navigation
 from app.web.messages import message
 
 bp = Blueprint("visits", __name__, url_prefix="/visits", template_folder="templates")
@@ -118,14 +118,6 @@ def _labels():
     }
 
 
-def _field_error(form, exc: ValidationFailed) -> None:
-    field = form._fields.get(exc.field)
-    if field is not None:
-        field.errors = [*list(field.errors or []), message(exc)]
-    else:
-        form.form_errors.append(message(exc))
-
-
 # --- the visitor and the team -------------------------------------------------------------------
 
 
@@ -203,7 +195,7 @@ def add_visitor(experiment_id: int):
             actor=current_user,
         )
     except ValidationFailed as exc:
-        _field_error(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(experiment, add_form=form, status=422)
     except InvalidState as exc:
         flash(message(exc), "danger")
@@ -227,7 +219,7 @@ def confirm_safety(experiment_id: int):
         samples = services.parse_samples(form.samples.data or "")
         services.confirm_safety(experiment.booking_id, samples, actor=current_user)
     except ValidationFailed as exc:
-        _field_error(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(experiment, safety_form=form, status=422)
     except InvalidState as exc:
         flash(message(exc), "danger")
@@ -241,19 +233,16 @@ def confirm_safety(experiment_id: int):
 def sign_safety(experiment_id: int):
     experiment = queries.get_experiment(experiment_id, current_user)
     require(permissions.can_sign_safety, current_user, experiment)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".experiment", experiment_id=experiment_id))
-    try:
-        services.sign_safety(experiment.booking_id, actor=current_user)
-    except InvalidState as exc:
-        flash(message(exc), "danger")
-        return redirect(url_for(".experiment", experiment_id=experiment_id))
-    flash(_("Safety signed off."), "success")
+    back = url_for(".experiment", experiment_id=experiment_id)
     target = request.form.get("next") or ""
     if not target.startswith("/visits/") or "//" in target:
-        target = url_for(".experiment", experiment_id=experiment_id)
-    return redirect(target)
+        target = back
+    return actions.confirmed(
+        lambda: services.sign_safety(experiment.booking_id, actor=current_user),
+        back=back,
+        done=_("Safety signed off."),
+        then=target,
+    )
 
 
 @bp.get("/experiments/<int:experiment_id>/visitors.csv")
@@ -377,7 +366,7 @@ def register(visit_id: int):
     try:
         services.complete_registration(visit.id, data, actor=current_user)
     except ValidationFailed as exc:
-        _field_error(form, exc)
+        actions.attach_error(form, exc)
         return _render_visit(queries.get_visit(visit_id, current_user), form=form, status=422)
     except InvalidState as exc:
         flash(message(exc), "danger")
@@ -391,16 +380,11 @@ def register(visit_id: int):
 def cancel(visit_id: int):
     visit = queries.get_visit(visit_id, current_user)
     require(permissions.can_cancel_visit, current_user, visit)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".visit", visit_id=visit_id))
-    try:
-        services.cancel_visit(visit.id, actor=current_user)
-    except InvalidState as exc:
-        flash(message(exc), "danger")
-        return redirect(url_for(".visit", visit_id=visit_id))
-    flash(_("Visit cancelled."), "success")
-    return redirect(url_for(".visit", visit_id=visit_id))
+    return actions.confirmed(
+        lambda: services.cancel_visit(visit.id, actor=current_user),
+        back=url_for(".visit", visit_id=visit_id),
+        done=_("Visit cancelled."),
+    )
 
 
 @bp.post("/<int:visit_id>/decide")
@@ -414,7 +398,7 @@ def decide(visit_id: int):
     try:
         services.decide_visit(visit.id, form.action.data, reason=form.reason.data or "", actor=current_user)
     except ValidationFailed as exc:
-        _field_error(form, exc)
+        actions.attach_error(form, exc)
         return _render_visit(visit, decision_form=form, status=422)
     except InvalidState as exc:
         flash(message(exc), "danger")
@@ -434,7 +418,7 @@ def decide_access(visit_id: int):
     try:
         services.decide_access(visit.id, form.decision.data == "approve", note=form.note.data or "", actor=current_user)
     except ValidationFailed as exc:
-        _field_error(form, exc)
+        actions.attach_error(form, exc)
         return _render_visit(visit, access_form=form, status=422)
     except InvalidState as exc:
         flash(message(exc), "danger")
@@ -462,8 +446,7 @@ def invitation(token: str):
 @login_required
 def accept_invitation(token: str):
     if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".invitation", token=token))
+        return actions.session_expired(url_for(".invitation", token=token))
     try:
         visit = services.accept_invitation(token, actor=current_user)
     except (InvalidState, Conflict) as exc:
@@ -559,7 +542,7 @@ def create_rule():
             actor=current_user,
         )
     except ValidationFailed as exc:
-        _field_error(form, exc)
+        actions.attach_error(form, exc)
         return _render_rules(form, 422)
     flash(_("Access rule added."), "success")
     return redirect(url_for(".rules"))
@@ -569,12 +552,11 @@ def create_rule():
 @login_required
 def delete_rule(rule_id: int):
     require(permissions.can_manage_access_rules, current_user)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".rules"))
-    services.delete_access_rule(rule_id, actor=current_user)
-    flash(_("Access rule removed."), "success")
-    return redirect(url_for(".rules"))
+    return actions.confirmed(
+        lambda: services.delete_access_rule(rule_id, actor=current_user),
+        back=url_for(".rules"),
+        done=_("Access rule removed."),
+    )
 
 
 def _record_form(form: TrainingRecordForm | None = None) -> TrainingRecordForm:
@@ -616,7 +598,7 @@ def create_course():
             form.name.data or "", int(raw), required_on_site=form.required_on_site.data, actor=current_user
         )
     except ValidationFailed as exc:
-        _field_error(form, exc)
+        actions.attach_error(form, exc)
         return _render_training(course_form=form, status=422)
     flash(_("Course added."), "success")
     return redirect(url_for(".training"))
@@ -634,7 +616,7 @@ def record_training():
             form.user_email.data or "", form.course_id.data, form.completed_on.data, actor=current_user
         )
     except ValidationFailed as exc:
-        _field_error(form, exc)
+        actions.attach_error(form, exc)
         return _render_training(record_form=form, status=422)
     flash(_("Training recorded."), "success")
     return redirect(url_for(".training"))

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from flask import Flask, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -52,58 +53,95 @@ def register(
         return
     _entries.append(NavEntry(label, endpoint, predicate, order, public, group))
     _entries.sort(key=lambda e: e.order)
-
-
-def _is_active(url: str) -> bool:
-    return request.path == url or (url != "/" and request.path.startswith(url.rstrip("/") + "/"))
+    _layouts.clear()
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "group"
 
 
+# What the navigation shows depends only on the locale, the app's root URL, whether the person
+# is logged in and what their predicates answered: its labels (translated), URLs (`url_for`)
+# and groups are built once per such combination and kept for the process; each request still
+# evaluates the predicates (the only rule) and marks its own active entry. The entries
+# register at import; `register()` (and a test's fresh registry) starts the cache afresh.
+_layouts: dict[tuple, tuple] = {}
+_layouts_for: list[list[NavEntry]] = [_entries]
+_MAX_LAYOUTS = 256  # locales × distinct predicate answers: a handful in practice
+
+
+def _layout(entries: list[NavEntry], shown: tuple[bool, ...]) -> tuple:
+    """The visible structure: `(label, url)` for a top-level link, `(label, id, links)` for a
+    group, in order."""
+    items: list = []
+    groups: dict[str, list] = {}
+    for entry, visible in zip(entries, shown, strict=True):
+        if not visible:
+            continue
+        link = (str(entry.label), url_for(entry.endpoint))
+        if entry.group is None:
+            items.append(link)
+            continue
+        label = str(entry.group)
+        links = groups.get(label)
+        if links is None:
+            links = groups[label] = []
+            items.append((label, f"nav-{_slug(label)}", links))
+        links.append(link)
+    return tuple(item if len(item) == 2 else (item[0], item[1], tuple(item[2])) for item in items)
+
+
+def _is_active(path: str, url: str) -> bool:
+    return path == url or (url != "/" and path.startswith(url.rstrip("/") + "/"))
+
+
 def visible_items() -> list[dict]:
     """Top-level links and groups (`{"group": True, "links": [...]}`) the current person may see."""
-    items: list[dict] = []
-    groups: dict[str, dict] = {}
+    entries = _entries
+    if _layouts_for[0] is not entries:  # a test swapped the registry
+        _layouts.clear()
+        _layouts_for[0] = entries
     # the person itself, not the proxy: every attribute read through `current_user` costs a
     # context lookup, and the predicates read several per entry
     user = current_user._get_current_object()
     logged_in = bool(user is not None and user.is_authenticated)
     # several entries share a predicate: each is evaluated once per call (the predicates stay
-    # the only rule; nothing is kept beyond this call)
+    # the only rule; their answers are not kept beyond this call)
     allowed: dict[str, bool] = {}
-    for entry in _entries:
+    shown = []
+    for entry in entries:
         if not entry.public and not logged_in:
-            continue
-        if entry.predicate:
+            shown.append(False)
+        elif entry.predicate:
             if entry.predicate not in allowed:
                 allowed[entry.predicate] = permissions.check(entry.predicate, user)
-            if not allowed[entry.predicate]:
-                continue
-        url = url_for(entry.endpoint)
-        link = {"label": str(entry.label), "url": url, "active": _is_active(url)}
-        if entry.group is None:
-            items.append(link)
-            continue
-        label = str(entry.group)
-        group = groups.get(label)
-        if group is None:
-            group = {"label": label, "group": True, "id": f"nav-{_slug(label)}", "links": [], "active": False}
-            groups[label] = group
-            items.append(group)
-        group["links"].append(link)
-        group["active"] = group["active"] or link["active"]
+            shown.append(allowed[entry.predicate])
+        else:
+            shown.append(True)
+    shown_key = tuple(shown)
+    key = (str(get_locale()), request.script_root, shown_key)
+    layout = _layouts.get(key)
+    if layout is None:
+        layout = _layout(entries, shown_key)
+        if len(_layouts) >= _MAX_LAYOUTS:
+            _layouts.clear()
+        _layouts[key] = layout
     # one active link: the longest matching URL (/admin/people/3 is People, not a shorter prefix)
-    links = [link for item in items for link in (item["links"] if item.get("group") else [item])]
-    active = [link for link in links if link["active"]]
-    if len(active) > 1:
-        best = max(active, key=lambda link: len(link["url"]))
-        for link in active:
-            link["active"] = link is best
-        for item in items:
-            if item.get("group"):
-                item["active"] = any(link["active"] for link in item["links"])
+    path = request.path
+    best = None
+    for item in layout:
+        for link in item[2] if len(item) == 3 else (item,):
+            if _is_active(path, link[1]) and (best is None or len(link[1]) > len(best[1])):
+                best = link
+    items: list[dict] = []
+    for item in layout:
+        if len(item) == 2:
+            items.append({"label": item[0], "url": item[1], "active": item is best})
+            continue
+        links = [{"label": link[0], "url": link[1], "active": link is best} for link in item[2]]
+        items.append(
+            {"label": item[0], "group": True, "id": item[1], "links": links, "active": any(x["active"] for x in links)}
+        )
     return items
 
 

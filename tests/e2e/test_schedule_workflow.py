@@ -22,7 +22,8 @@ PI = "user@beamtime.example"
 
 def _small_cycle(app) -> dict:
     """Three accepted awards of the demo's upcoming cycle (whose call is open, so the demo has
-    no award there yet) on two instruments, the demo user as PI of the first."""
+    none of its own there: only the long-term programmes of an earlier cycle, in the demo's
+    draft 1) on two instruments, the demo user as PI of the first."""
     from app.accounts.models import User
     from app.extensions import db
     from app.facility.models import Cycle, Instrument
@@ -65,6 +66,23 @@ def _session_of(app, award_id: int):
     return row
 
 
+def _long_term_proposals(cycle_name: str) -> int:
+    """Proposals of earlier cycles' long-term awards with experiments in `cycle_name` (in an app context)."""
+    from app.extensions import db
+    from app.facility.models import Booking, Cycle
+    from app.reviews.models import Award
+    from app.scheduling.models import Experiment
+
+    return db.session.scalar(
+        select(func.count(func.distinct(Award.proposal_id)))
+        .select_from(Experiment)
+        .join(Booking, Booking.id == Experiment.booking_id)
+        .join(Cycle, Cycle.id == Booking.cycle_id)
+        .join(Award, Award.id == Experiment.award_id)
+        .where(Cycle.name == cycle_name, Award.long_term.is_(True))
+    )
+
+
 def _solve(page, cycle: str) -> None:
     page.goto(f"/scheduling/cycles/{cycle}/plan")
     page.get_by_label("Effort", exact=False).fill("1")
@@ -100,7 +118,7 @@ def test_staff_solve_pin_resolve_publish_and_the_pi_sees_the_date(app, page, dem
     _solve(page, cycle)
     again = _session_of(app, small["award"])
     assert (again.id, again.starts_at) == (first.id, first.starts_at)
-    expect(page.get_by_role("link", name="Draft 2")).to_be_visible()
+    expect(page.get_by_role("link", name="Draft 3")).to_be_visible()  # the demo's is draft 1
     page.reload()  # the drafts table lists the new draft
     page.get_by_role("button", name="Compare").click()
     expect(page.get_by_role("heading", name="What moved")).to_be_visible()
@@ -117,8 +135,10 @@ def test_staff_solve_pin_resolve_publish_and_the_pi_sees_the_date(app, page, dem
         letters = db.session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.subject.like("Beamtime scheduled%"))
         )
+        programmes = _long_term_proposals(cycle)
         db.session.remove()
-    assert letters == 3  # three proposals, one e-mail each
+    # the three proposals and the long-term programmes planned in the cycle, one e-mail each
+    assert programmes >= 1 and letters == 3 + programmes
     assert _session_of(app, small["award"]).status.value == "published"
 
     # the PI logs in and sees the date

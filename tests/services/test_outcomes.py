@@ -264,6 +264,20 @@ def test_a_known_doi_is_linked_to_a_second_proposal_not_duplicated(team):
     assert exc.value.code == "doi_already_linked"
 
 
+def test_the_proposal_page_counts_the_proposals_publications(team):
+    """The notice's count (one statement) agrees with the list, per proposal."""
+    experiment, pi, *_ = team
+    other_pi = fp.make_person()
+    second = make_experiment(pi=other_pi)
+    pid = experiment.award.proposal_id
+    assert queries.count_publications_of_proposal(pid) == 0
+    services.add_publication(pid, doi="10.5555/c1", title="One", year=2027, actor=pi)
+    services.add_publication(pid, doi="10.5555/c2", title="Two", year=2027, actor=pi)
+    services.add_publication(second.award.proposal_id, doi="10.5555/c3", title="Three", year=2027, actor=other_pi)
+    assert queries.count_publications_of_proposal(pid) == len(queries.publications_of_proposal(pid)) == 2
+    assert queries.count_publications_of_proposal(second.award.proposal_id) == 1
+
+
 def test_publication_fields_are_checked_and_nothing_is_saved(team):
     experiment, pi, *_ = team
     pid = experiment.award.proposal_id

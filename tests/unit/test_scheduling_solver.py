@@ -63,10 +63,16 @@ def test_cpsat_beats_greedy_when_the_best_award_blocks_two():
         ),
     )
     g = greedy_solution(problem)
-    # CP-SAT alone (the segment repacking switched off) finds it…
+    # CP-SAT alone (the segment repacking and the column pass switched off) finds it…
+    from app.scheduling.solver.lns import LnsResult
+
     with (
         mock.patch("app.scheduling.solver.solve.repack_all", lambda grid, ctxs, placed, period: placed),
         mock.patch("app.scheduling.solver.solve.repack", lambda grid, ctxs, placed, period: placed),
+        mock.patch(
+            "app.scheduling.solver.solve.columns_by_instrument",
+            lambda grid, ctxs, placed, seed: LnsResult(placed, 0, 0, False),
+        ),
     ):
         sol = solve(problem, **FAST)
     assert violations(problem, g) == [] and violations(problem, sol) == []
@@ -321,16 +327,24 @@ def problems(draw) -> Problem:
     )
 
 
-@given(problems())
-def test_every_solution_keeps_every_hard_rule_and_beats_greedy_deterministically(problem):
+@pytest.mark.parametrize(
+    "limit",
+    [
+        FAST,  # a short limit: the column pass stands in for CP-SAT
+        {"deterministic_limit": 0.5, "wall_cap": 10.0},  # CP-SAT, the LNS and the column pass
+    ],
+    ids=["short", "cpsat"],
+)
+@given(problem=problems())
+def test_every_solution_keeps_every_hard_rule_and_beats_greedy_deterministically(limit, problem):
     baseline = greedy_solution(problem)
     assert violations(problem, baseline) == []
-    first = solve(problem, **FAST)
+    first = solve(problem, **limit)
     assert violations(problem, first) == []
     assert first.objective >= baseline.objective == first.greedy_objective
     assert first.bound >= first.objective
     assert objective(problem, first) == first.objective
-    assert solve(problem, **FAST) == first  # identical on a second run
+    assert solve(problem, **limit) == first  # identical on a second run
 
 
 @given(problems())
@@ -491,6 +505,45 @@ def test_window_rows_use_the_start_grid_and_changeover():
     assert sol.objective == sol.bound == optimum(problem) == 2 * 3 * 100
 
 
+@given(tiny_problems())
+def test_the_configuration_bound_of_each_instrument_bounds_its_optimum(problem):
+    # bound.py relaxes the people rule between instruments only: per instrument, the bound of
+    # its awards alone is at least the exhaustive optimum of that instrument's problem, and the
+    # sum over instruments is at least the optimum of the whole
+    from app.scheduling.solver.bound import instrument_bound
+    from app.scheduling.solver.grid import Grid
+
+    grid = Grid(problem)
+    total = 0
+    for inst in problem.instruments:
+        part = [grid.context(a) for a in problem.awards if a.instrument == inst.key]
+        bound = instrument_bound(grid, part)
+        alone = replace(problem, awards=tuple(a for a in problem.awards if a.instrument == inst.key))
+        assert optimum(alone) <= bound
+        total += bound
+    assert optimum(problem) <= total
+
+
+def test_the_configuration_bound_sees_the_weekend_no_session_can_start_on():
+    # two weeks of one shift a day from a Monday, sessions start Monday to Friday only: 3-shift
+    # sessions fit four times (Mon, Thu, Mon, Thu; Sunday stays empty), not 14 / 3 times as a
+    # relaxation that counts only the room says
+    from app.scheduling.solver.bound import instrument_bound
+    from app.scheduling.solver.grid import Grid
+
+    problem = Problem(
+        horizon=14,
+        instruments=(Instrument("A", weekdays=frozenset(range(5))),),
+        awards=tuple(Award(f"a{i}", "A", 3, 1.0, min_session=3) for i in range(6)),
+        shifts_per_day=1,
+    )
+    grid = Grid(problem)
+    bound = instrument_bound(grid, [grid.context(a) for a in problem.awards])
+    assert bound == optimum(problem) == 4 * 3 * 100
+    sol = solve(problem, deterministic_limit=0.05, wall_cap=20.0)
+    assert sol.objective == sol.bound == 4 * 3 * 100
+
+
 # --- large-neighbourhood search by instrument ----------------------------------------------
 
 
@@ -567,3 +620,45 @@ def test_lns_stops_at_its_deterministic_budget_and_does_nothing_without_one():
     )
     start, result = _lns_case(problem, budget=0.0)
     assert result.solves == 0 and result.placements == start
+
+
+# --- price and branch by instrument (bound.instrument_columns) ------------------------------
+
+
+def _columns_case(problem: Problem):
+    from app.scheduling.solver.greedy import greedy
+    from app.scheduling.solver.grid import Grid
+    from app.scheduling.solver.lns import columns_by_instrument
+
+    grid = Grid(problem)
+    ctxs = [c for c in (grid.context(a) for a in problem.awards) if c.remaining > 0 and c.slots > 0 and c.starts]
+    start = greedy(grid, ctxs)
+    return start, columns_by_instrument(grid, ctxs, start, seed=1)
+
+
+@given(problems())
+def test_the_column_pass_never_worsens_keeps_every_hard_rule_and_repeats(problem):
+    start, result = _columns_case(problem)
+    before, after = _as_solution(problem, start), _as_solution(problem, result.placements)
+    assert violations(problem, after) == []  # people across instruments, pins, calendars, splits
+    assert after.objective >= before.objective
+    assert _columns_case(problem)[1] == result  # deterministic
+
+
+def test_the_column_pass_packs_a_segment_greedy_by_score_leaves_holes_in():
+    # one 12-shift segment: greedy by score places the 6-shift award (score 3) first, and then
+    # one 4-shift award fits (18 + 10 points); the patterns hold three 4-shift awards (30)
+    problem = Problem(
+        horizon=12,
+        instruments=(Instrument("A"),),
+        awards=(
+            Award("big", "A", 6, 3.0, min_session=6),
+            *(Award(f"q{i}", "A", 4, 2.5, min_session=4) for i in range(3)),
+        ),
+        shifts_per_day=1,
+    )
+    start, result = _columns_case(problem)
+    assert objective(problem, _as_solution(problem, start)) == (6 * 300 + 4 * 250)
+    after = _as_solution(problem, result.placements)
+    assert violations(problem, after) == []
+    assert after.objective == 3 * 4 * 250 == optimum(problem)

@@ -47,6 +47,12 @@ class Entry:
     once: bool = False
 
 
+def _pdf_available() -> bool:
+    from app.reports.pdf import available
+
+    return available()
+
+
 def allow(*personas: str | frozenset[str]) -> frozenset[str]:
     out: set[str] = set()
     for p in personas:
@@ -693,6 +699,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("reports.dashboard", "GET"): Entry(allow(STAFF, "director")),
     ("reports.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"name": "countries", "fmt": "csv"}),
     ("reports.annual", "GET"): Entry(allow(STAFF, "director")),
+    # the PDF: 200 where WeasyPrint is installed, else 404 with the reason (wrong roles: 403 either way)
+    ("reports.annual_pdf", "GET"): Entry(allow(STAFF, "director"), ok=frozenset({200 if _pdf_available() else 404})),
+    ("reports.refresh_status", "GET"): Entry(allow(STAFF, "director")),
+    ("reports.refresh", "POST"): Entry(STAFF, ok=frozenset({302})),
     ("reports.static", "GET"): Entry(ANYONE, args=lambda w: {"filename": "reports/reports.css"}),
     ("api_reports.usage", "GET"): Entry(allow(STAFF, "director")),
     ("api_reports.collaboration", "GET"): Entry(allow(STAFF, "director")),

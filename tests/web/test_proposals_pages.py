@@ -237,6 +237,33 @@ def test_staff_list_filters_search_and_exports(client, ctx):
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
 
 
+def test_staff_list_statements_kept_per_filter_shape_take_each_requests_values(client, ctx):
+    """The staff list's statements are built once per combination of filters and run with
+    each request's values: the same filters with other values (another call, another
+    country, another search, another page) answer for those values."""
+    first, second = _submitted_call(ctx, 3), _submitted_call(ctx, 2)
+    with ctx():
+        staff = Saved(make_user(roles=[Role.USER_OFFICE]))
+        proposals = db.session.query(Proposal).filter_by(call_id=first).order_by(Proposal.id).all()
+        proposals[0].title, proposals[1].title = "Alpha needle", "Beta haystack"
+        proposals[0].members[0].country_code, proposals[1].members[0].country_code = "BR", "JP"
+        refs = [p.reference for p in proposals]
+        commit()
+    login(client, staff)
+
+    def body(query: str) -> str:
+        return client.get(f"/staff/calls/{query}").get_data(as_text=True)
+
+    assert "3 proposals" in body(f"{first}/proposals") and "2 proposals" in body(f"{second}/proposals")
+    alpha, beta = body(f"{first}/proposals?q=needle"), body(f"{first}/proposals?q=haystack")
+    assert refs[0] in alpha and refs[1] not in alpha and refs[1] in beta and refs[0] not in beta
+    brazil, japan = body(f"{first}/proposals?country=br"), body(f"{first}/proposals?country=jp")
+    assert refs[0] in brazil and refs[1] not in brazil and refs[1] in japan and refs[0] not in japan
+    assert "0 proposals" in body(f"{second}/proposals?country=br")
+    one, two = body(f"{first}/proposals?per_page=10&page=1"), body(f"{first}/proposals?per_page=10&page=2")
+    assert all(ref in one for ref in refs) and not any(ref in two for ref in refs) and "3 proposals" in two
+
+
 def test_plain_users_cannot_see_the_staff_list(client, ctx):
     call_id = _submitted_call(ctx, 1)
     with ctx():

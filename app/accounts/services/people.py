@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app.accounts import identifiers, passwords, permissions, scopes
@@ -264,6 +265,13 @@ def record_login(user_id: int, *, now: datetime | None = None) -> None:
     get_user(user_id).last_login_at = now or utcnow()
 
 
+@functools.cache
+def _session_user_statement():
+    """Built once per process with a bound `:user_id`: every request runs it, and building the
+    select with its loader option (and its cache key) cost more than running it on SQLite."""
+    return select(User).where(User.id == bindparam("user_id")).options(joinedload(User.roles))
+
+
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: "<id>:<session_version>"; an old version is logged out."""
     user_part, _, version_part = (session_id or "").partition(":")
@@ -271,11 +279,7 @@ def load_session_user(session_id: str) -> User | None:
         return None
     # the person and their roles (what the navigation and every permission check read) in
     # one statement; the institution is joined by the relationship's own default
-    user = (
-        db.session.scalars(select(User).where(User.id == int(user_part)).options(joinedload(User.roles)))
-        .unique()
-        .one_or_none()
-    )
+    user = db.session.scalars(_session_user_statement(), {"user_id": int(user_part)}).unique().one_or_none()
     if user is None or not user.active or user.session_version != int(version_part):
         return None
     return user

@@ -14,6 +14,7 @@ from app.accounts.views import ROLE_LABELS, attach_error, bp, country_choices
 from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import require
 from app.extensions import db
+from app.web import actions
 from app.web.forms import ConfirmForm
 from app.web.messages import message
 
@@ -113,18 +114,12 @@ def revoke_role(user_id: int, assignment_id: int):
     assignment = db.session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.user_id != user_id:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".person", user_id=user_id))
-    try:
-        services.revoke_role(user_id, assignment.role, assignment.scope_id, actor=current_user)
-    except DomainError as exc:
-        if exc.status in (403, 404):
-            raise
-        flash(message(exc), "warning")
-    else:
-        flash(_("Role revoked."), "success")
-    return redirect(url_for(".person", user_id=user_id))
+    return actions.confirmed(
+        lambda: services.revoke_role(user_id, assignment.role, assignment.scope_id, actor=current_user),
+        back=url_for(".person", user_id=user_id),
+        done=_("Role revoked."),
+        refused_level="warning",
+    )
 
 
 # --- institutions ---------------------------------------------------------------------
@@ -319,15 +314,10 @@ def country_group_edit(group_id: int):
 @login_required
 def country_group_delete(group_id: int):
     require(permissions.can_manage_reference_data, current_user)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".country_group_edit", group_id=group_id))
-    try:
-        services.delete_country_group(group_id, actor=current_user)
-    except DomainError as exc:
-        if exc.status in (403, 404):
-            raise
-        flash(message(exc), "warning")
-        return redirect(url_for(".country_group_edit", group_id=group_id))
-    flash(_("Country group deleted."), "success")
-    return redirect(url_for(".country_groups"))
+    return actions.confirmed(
+        lambda: services.delete_country_group(group_id, actor=current_user),
+        back=url_for(".country_group_edit", group_id=group_id),
+        done=_("Country group deleted."),
+        then=url_for(".country_groups"),
+        refused_level="warning",
+    )

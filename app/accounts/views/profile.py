@@ -12,7 +12,8 @@ from app.accounts import queries, services
 from app.accounts.forms import CloseAccountForm, EmailChangeForm, PasswordChangeForm, ProfileForm, TokenForm
 from app.accounts.services.reference import InstitutionInput
 from app.accounts.views import attach_error, bp, setup_picker
-from app.core.errors import DomainError, InvalidState, ValidationFailed
+from app.core.errors import InvalidState, ValidationFailed
+from app.web import actions
 from app.web.forms import ConfirmForm
 from app.web.messages import message
 
@@ -120,18 +121,12 @@ def tokens():
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".tokens"))
-    try:
-        services.revoke_token(token_id, actor=current_user)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        flash(message(exc), "warning")
-    else:
-        flash(_("Token revoked."), "success")
-    return redirect(url_for(".tokens"))
+    return actions.confirmed(
+        lambda: services.revoke_token(token_id, actor=current_user),
+        back=url_for(".tokens"),
+        done=_("Token revoked."),
+        refused_level="warning",
+    )
 
 
 @bp.get("/profile/data")

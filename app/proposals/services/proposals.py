@@ -19,7 +19,7 @@ from app.core.permissions import require
 from app.core.transaction import transactional
 from app.extensions import db
 from app.proposals import notifications, pdfcheck, permissions, storage
-from app.proposals.events import ProposalSubmitted, ProposalWithdrawn
+from app.proposals.events import ProposalChanged, ProposalSubmitted, ProposalWithdrawn
 from app.proposals.models import (
     AccessRoute,
     BeamtimeRequest,
@@ -139,12 +139,15 @@ def editable_proposal(proposal_id: int, actor: Any, now: datetime) -> Proposal:
     return proposal
 
 
-def touch(proposal: Proposal, now: datetime) -> None:
-    """After every edit: the timestamp, and the team's snapshot while it still follows people."""
+def touch(proposal: Proposal, now: datetime, *, publish: bool = True) -> None:
+    """After every edit: the timestamp, the team's snapshot while it still follows people, and,
+    once the proposal is past its draft, `ProposalChanged` (the reports' rollups follow it)."""
     from app.proposals.services.team import refresh_snapshot
 
     proposal.updated_at = now
     refresh_snapshot(proposal, now=now)
+    if publish and proposal.status != ProposalStatus.DRAFT:
+        events.publish(ProposalChanged(proposal.id))
 
 
 @transactional
@@ -403,7 +406,7 @@ def submit_proposal(proposal_id: int, *, actor: Any, now: datetime | None = None
         proposal.submitted_at = now
         if proposal.reference is None:
             proposal.reference = next_reference(call.cycle_id, call.cycle.name)
-    touch(proposal, now)
+    touch(proposal, now, publish=False)  # ProposalSubmitted below says it
     if call.route == AccessRoute.RAPID_ACCESS:
         proposal.affiliations_frozen_at = now  # reviewed at once: the team is counted as it is now
     notifications.enqueue_submitted(proposal, first_time=first_time, now=now)

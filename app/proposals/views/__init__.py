@@ -47,7 +47,7 @@ from app.proposals.forms import (
 )
 from app.proposals.models import AccessRoute
 from app.proposals.status import ProposalStatus
-from app.web import navigation
+from app.web import actions, navigation
 from app.web.forms import ConfirmForm
 from app.web.messages import MESSAGES, message
 from app.web.templating import local_datetime
@@ -302,16 +302,10 @@ def upload(proposal_id: int):
     form = UploadForm()
     if not form.validate_on_submit():
         return _session_expired_redirect(".edit", proposal_id=proposal_id)
-    file = form.science_case.data
-    limit = services.pdf_limits().max_bytes
-    data = file.stream.read(limit + 1) if file else b""
+    data, filename = actions.uploaded(form.science_case.data, services.pdf_limits().max_bytes)
     try:
         services.upload_science_case(
-            proposal_id,
-            data,
-            getattr(file, "filename", None),
-            upload_dir=current_app.config["UPLOAD_DIR"],
-            actor=current_user,
+            proposal_id, data, filename, upload_dir=current_app.config["UPLOAD_DIR"], actor=current_user
         )
     except (ValidationFailed, InvalidState) as exc:
         attach_error(form, exc)

@@ -68,7 +68,9 @@ EDITABLE = (BookingStatus.PLANNED, BookingStatus.PUBLISHED)
 
 
 @transactional
-def request_solve(cycle_id: int, *, effort: Any = 5, actor: Any, now: datetime | None = None) -> JobRequest:
+def request_solve(
+    cycle_id: int, *, effort: Any = solver.DEFAULT_EFFORT, actor: Any, now: datetime | None = None
+) -> JobRequest:
     """Queue a solve of the cycle for the jobs process (never in a web worker).
 
     Raises: PermissionDenied, NotFound (cycle), ValidationFailed (integer_range: effort),
@@ -160,7 +162,7 @@ def save_draft(
     solution: solver.Solution,
     *,
     job_id: int | None = None,
-    effort: int = 5,
+    effort: int = solver.DEFAULT_EFFORT,
     actor: Any = None,
     now: datetime | None = None,
 ) -> ScheduleDraft:

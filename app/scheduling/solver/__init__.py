@@ -17,9 +17,10 @@ from app.scheduling.solver.model import (
     Unplaced,
     Weights,
 )
-from app.scheduling.solver.solve import deterministic_time_for, greedy_solution, solve
+from app.scheduling.solver.solve import DEFAULT_EFFORT, deterministic_time_for, greedy_solution, solve
 
 __all__ = [
+    "DEFAULT_EFFORT",
     "Award",
     "GroupReport",
     "Instrument",

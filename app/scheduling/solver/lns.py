@@ -11,6 +11,11 @@ own per-person NoOverlap. The sub-model is hinted with the instrument's current 
 complete, feasible hint), so CP-SAT starts from them; the new sessions are taken only when
 they carry strictly more. The pass therefore never lowers the objective.
 
+`columns_by_instrument` is the same walk with a different sub-solver: the instrument's schedule
+is chosen among the patterns of its configuration-LP column generation (bound.py), a 0-1
+programme; it runs once per instrument, by key, and also reports the configuration bound of
+every instrument whose awards it saw unchanged.
+
 Determinism: the order is computed from integers (ties by instrument key), each sub-solve has
 a fixed deterministic limit, and the pass stops when the deterministic time used reaches its
 budget (CP-SAT's deterministic time is reproducible; each is rounded to a microsecond, as
@@ -23,6 +28,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from app.scheduling.solver.bound import instrument_columns
 from app.scheduling.solver.cpsat import solve_group
 from app.scheduling.solver.greedy import Placements
 from app.scheduling.solver.grid import AwardContext, Grid, people_of, run_from, session_value, span
@@ -39,6 +45,9 @@ class LnsResult:
     wall_capped: bool
     # CP-SAT's deterministic time can differ in the last bits between runs of a tiny model
     deterministic_time: float = field(default=0.0, compare=False)
+    # the column pass: the configuration bound of each instrument whose awards it saw unchanged
+    # (nobody busy on another instrument), a valid bound of that instrument
+    bounds: dict[str, int] = field(default_factory=dict)
 
 
 def _value(grid: Grid, ctx: AwardContext, sessions: Sequence) -> int:
@@ -142,3 +151,59 @@ def lns_by_instrument(
         if not changed or used >= budget:
             break
     return LnsResult(out, solves, improved, capped, used)
+
+
+def _with_people_busy(grid: Grid, part: Sequence[AwardContext], by_key, out: Placements, inst: str):
+    """The instrument's contexts with the shifts their people work on other instruments forbidden."""
+    busy: dict[str, int] = {}
+    for award_key in sorted(out):
+        for s in out[award_key]:
+            if s.instrument == inst:
+                continue
+            for p in people_of(by_key[award_key].award):
+                busy[p] = busy.get(p, 0) | span(s.start, s.end)
+    sub = []
+    for ctx in part:
+        extra = 0
+        for p in people_of(ctx.award):
+            extra |= busy.get(p, 0)
+        if extra & ~ctx.static:
+            static = ctx.static | extra
+            starts = tuple(s for s in ctx.starts if run_from(static, s) >= ctx.min_len)
+            ctx = dataclasses.replace(ctx, static=static, starts=starts)
+        sub.append(ctx)
+    return sub
+
+
+def columns_by_instrument(
+    grid: Grid, contexts: Sequence[AwardContext], placements: Placements, *, seed: int
+) -> LnsResult:
+    """Each instrument in turn (by key), the others fixed: the schedule chosen among the patterns
+    of its column generation (bound.instrument_columns), kept when it carries strictly more."""
+    out: Placements = {k: sorted(v, key=lambda s: s.start) for k, v in placements.items() if v}
+    by_key = {c.key: c for c in contexts}
+    by_inst: dict[str, list[AwardContext]] = {}
+    for c in contexts:
+        by_inst.setdefault(c.instrument.key, []).append(c)
+    solves = improved = 0
+    bounds: dict[str, int] = {}
+    for inst in sorted(by_inst):
+        part = by_inst[inst]
+        sub = _with_people_busy(grid, part, by_key, out, inst)
+        hint = {c.key: out[c.key] for c in part if c.key in out}
+        bound, new = instrument_columns(grid, sub, hint, seed=seed)
+        if all(a is b for a, b in zip(sub, part, strict=True)):
+            bounds[inst] = bound
+        solves += 1
+        if new is None:
+            continue
+        before = sum(_value(grid, c, hint.get(c.key, [])) for c in part)
+        after = sum(_value(grid, c, new.get(c.key, [])) for c in part)
+        if after > before:
+            for c in part:
+                if new.get(c.key):
+                    out[c.key] = new[c.key]
+                else:
+                    out.pop(c.key, None)
+            improved += 1
+    return LnsResult(out, solves, improved, False, 0.0, bounds)

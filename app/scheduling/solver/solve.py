@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from app.scheduling.solver.bound import instrument_bound
 from app.scheduling.solver.cpsat import SEED, CpResult, solve_group, start_period
 from app.scheduling.solver.greedy import Occupancy, Placements, fill, greedy
 from app.scheduling.solver.grid import AwardContext, Grid, objective, people_of, session_value, span
 from app.scheduling.solver.groups import instrument_groups
 from app.scheduling.solver.improve import improve
-from app.scheduling.solver.lns import LNS_SUBSOLVE, lns_by_instrument
+from app.scheduling.solver.lns import LNS_SUBSOLVE, columns_by_instrument, lns_by_instrument
 from app.scheduling.solver.model import GroupReport, Problem, Session, Solution
 from app.scheduling.solver.reasons import explain
 from app.scheduling.solver.repack import repack, repack_all
@@ -19,8 +20,11 @@ from app.scheduling.solver.repack import repack, repack_all
 # interleave_search), measured on the M benchmark: see docs/SOLVER.md "Calibration".
 WALL_PER_DETERMINISTIC_SECOND = 1.5
 # effort 1..10 → total deterministic time for the whole problem (shared among the groups by
-# their size). Effort 5 (the default) is the calibrated "about 10 s on M" setting.
+# their size).
 EFFORT_DETERMINISTIC_TIME = {1: 0.1, 2: 0.25, 3: 0.5, 4: 1.0, 5: 2.0, 6: 4.0, 7: 8.0, 8: 15.0, 9: 30.0, 10: 60.0}
+# The default: the calibrated "about 10 s on M, about a minute on L" setting, which already meets
+# the quality targets (docs/SOLVER.md "Calibration"); staff choose more for a final plan.
+DEFAULT_EFFORT = 2
 MIN_GROUP_DETERMINISTIC_TIME = 0.05
 # A linked group with more session slots than this is solved one instrument at a time
 # (`_by_instrument`): one CP-SAT model of 50 instruments gets nowhere in seconds.
@@ -43,7 +47,7 @@ def deterministic_time_for(effort: int) -> float:
 def solve(
     problem: Problem,
     *,
-    effort: int = 5,
+    effort: int = DEFAULT_EFFORT,
     deterministic_limit: float | None = None,
     workers: int = 2,
     seed: int = SEED,
@@ -109,45 +113,41 @@ def solve(
                 rp = fill(grid, ctxs, improve(grid, ctxs, rp), best_fit=True)
                 best, best_obj = rp, objective(problem, (s for v in rp.values() for s in v), contexts)
                 winner += "+repack"
-            hint = best
+            # price and branch by instrument: the best schedule among the patterns of the
+            # column generation, the other instruments fixed (docs/SOLVER.md, step 6); its
+            # configuration bounds tell when CP-SAT has nothing left to find
+            cols = columns_by_instrument(grid, ctxs, best, seed=seed)
+            if cols.improved:
+                co = fill(grid, ctxs, cols.placements)
+                co_obj = objective(problem, (s for v in co.values() for s in v), contexts)
+                if co_obj > best_obj:
+                    best, best_obj, winner = co, co_obj, winner + "+columns"
+            part_bounds = _configuration_bounds(grid, ctxs, best, cols.bounds)
             cap = wall_cap if wall_cap is not None else 3 * share * WALL_PER_DETERMINISTIC_SECOND + 5
-            if len(group) > 1 and sum(c.slots for c in ctxs) > MONOLITH_MAX_SLOTS:
-                cp = _by_instrument(grid, ctxs, hint, share, cap, workers, seed)
+            if best_obj >= sum(part_bounds.values()):
+                # proven optimal by the configuration LP (people across instruments relaxed)
+                status, dtime, bound = "OPTIMAL", 0.0, best_obj
+            elif total_limit < LNS_MIN_LIMIT and cols.solves:
+                # a short limit (efforts 1–2, a re-plan): the column pass stands in for CP-SAT,
+                # which at 0.1 deterministic s costs more than it finds (docs/SOLVER.md step 7)
+                status, dtime, bound = "COLUMNS", 0.0, max(sum(part_bounds.values()), g_obj)
             else:
-                cp = solve_group(grid, ctxs, hint, deterministic_limit=share, wall_cap=cap, workers=workers, seed=seed)
-            status, dtime = cp.status, cp.deterministic_time
-            bound = max(cp.bound, g_obj)
-            if cp.placements is not None:
-                filled = fill(grid, ctxs, cp.placements)
-                cp_obj = objective(problem, (s for v in filled.values() for s in v), contexts)
-                if cp_obj > best_obj:
-                    best, best_obj, winner = filled, cp_obj, "cpsat"
-                    better = fill(grid, ctxs, improve(grid, ctxs, best), best_fit=True)
-                    better_obj = objective(problem, (s for v in better.values() for s in v), contexts)
-                    if better_obj > best_obj:
-                        best, best_obj, winner = better, better_obj, "cpsat+ejection"
-            # large-neighbourhood search: one instrument at a time, the others fixed (not when
-            # the schedule is proven optimal, nor on a short limit)
-            lns_budget = share * LNS_BUDGET_FACTOR if total_limit >= LNS_MIN_LIMIT and best_obj < bound else 0.0
-            lns = lns_by_instrument(
-                grid,
-                ctxs,
-                best,
-                budget=lns_budget,
-                subsolve=LNS_SUBSOLVE,
-                bounds=cp.bounds,
-                wall_cap=cap,
-                workers=workers,
-                seed=seed,
-            )
-            dtime += lns.deterministic_time
-            if lns.wall_capped and "WALL_CAP" not in status:
-                status += "+WALL_CAP"
-            if lns.improved:
-                ln = fill(grid, ctxs, lns.placements)
-                ln_obj = objective(problem, (s for v in ln.values() for s in v), contexts)
-                if ln_obj > best_obj:
-                    best, best_obj, winner = ln, ln_obj, winner + "+lns"
+                best, best_obj, winner, status, bound, dtime = _search(
+                    grid,
+                    group,
+                    ctxs,
+                    contexts,
+                    best,
+                    best_obj,
+                    winner,
+                    g_obj,
+                    part_bounds,
+                    share,
+                    total_limit,
+                    cap,
+                    workers,
+                    seed,
+                )
             bound = max(bound, best_obj)
         final.update(best)
         reports.append(
@@ -236,6 +236,96 @@ def _by_instrument(
                 merged.setdefault(award_key, []).append(session)
     status = f"SPLIT {optimal}/{len(by_inst)} OPTIMAL"
     return CpResult(merged, 0, bound, status, time.perf_counter() - t0, dtime, bounds)
+
+
+def _configuration_bounds(
+    grid: Grid, ctxs: list[AwardContext], placements: Placements, known: dict[str, int]
+) -> dict[str, int]:
+    """Per instrument of the group: the configuration-LP bound with the people rule relaxed
+    (`known`: those the column pass already computed on the same awards)."""
+    by_inst: dict[str, list[AwardContext]] = {}
+    for c in ctxs:
+        by_inst.setdefault(c.instrument.key, []).append(c)
+    return {
+        key: known[key]
+        if key in known
+        else instrument_bound(grid, part, {c.key: placements[c.key] for c in part if c.key in placements})
+        for key, part in sorted(by_inst.items())
+    }
+
+
+def _search(
+    grid: Grid,
+    group: tuple[str, ...],
+    ctxs: list[AwardContext],
+    contexts: dict[str, AwardContext],
+    best: Placements,
+    best_obj: int,
+    winner: str,
+    g_obj: int,
+    part_bounds: dict[str, int],
+    share: float,
+    total_limit: float,
+    cap: float,
+    workers: int,
+    seed: int,
+) -> tuple[Placements, int, str, str, int, float]:
+    """CP-SAT from the best schedule, then the large-neighbourhood search by instrument and the
+    column pass again: (schedule, objective, winner, status, bound, deterministic time)."""
+    problem = grid.problem
+    hint = best
+    if len(group) > 1 and sum(c.slots for c in ctxs) > MONOLITH_MAX_SLOTS:
+        cp = _by_instrument(grid, ctxs, hint, share, cap, workers, seed)
+    else:
+        cp = solve_group(grid, ctxs, hint, deterministic_limit=share, wall_cap=cap, workers=workers, seed=seed)
+    status, dtime = cp.status, cp.deterministic_time
+    # the least of the valid bounds is one, per instrument when the group was solved one
+    # instrument at a time
+    if cp.bounds is not None:
+        inst_bounds = {k: min(b, part_bounds[k]) for k, b in cp.bounds.items()}
+        bound = max(sum(inst_bounds.values()), g_obj)
+    else:
+        inst_bounds = part_bounds
+        bound = max(min(cp.bound, sum(part_bounds.values())), g_obj)
+    if cp.placements is not None:
+        filled = fill(grid, ctxs, cp.placements)
+        cp_obj = objective(problem, (s for v in filled.values() for s in v), contexts)
+        if cp_obj > best_obj:
+            best, best_obj, winner = filled, cp_obj, "cpsat"
+            better = fill(grid, ctxs, improve(grid, ctxs, best), best_fit=True)
+            better_obj = objective(problem, (s for v in better.values() for s in v), contexts)
+            if better_obj > best_obj:
+                best, best_obj, winner = better, better_obj, "cpsat+ejection"
+    # large-neighbourhood search: one instrument at a time, the others fixed (not when the
+    # schedule is proven optimal, nor on a short limit)
+    lns_budget = share * LNS_BUDGET_FACTOR if total_limit >= LNS_MIN_LIMIT and best_obj < bound else 0.0
+    lns = lns_by_instrument(
+        grid,
+        ctxs,
+        best,
+        budget=lns_budget,
+        subsolve=LNS_SUBSOLVE,
+        bounds=inst_bounds,
+        wall_cap=cap,
+        workers=workers,
+        seed=seed,
+    )
+    dtime += lns.deterministic_time
+    if lns.wall_capped and "WALL_CAP" not in status:
+        status += "+WALL_CAP"
+    if lns.improved:
+        ln = fill(grid, ctxs, lns.placements)
+        ln_obj = objective(problem, (s for v in ln.values() for s in v), contexts)
+        if ln_obj > best_obj:
+            best, best_obj, winner = ln, ln_obj, winner + "+lns"
+            # the column pass again on what CP-SAT and the search changed
+            cols = columns_by_instrument(grid, ctxs, best, seed=seed)
+            if cols.improved:
+                co = fill(grid, ctxs, cols.placements)
+                co_obj = objective(problem, (s for v in co.values() for s in v), contexts)
+                if co_obj > best_obj:
+                    best, best_obj, winner = co, co_obj, winner + "+columns"
+    return best, best_obj, winner, status, max(bound, best_obj), dtime
 
 
 def greedy_solution(problem: Problem) -> Solution:

@@ -15,7 +15,7 @@ from app.facility import queries as facility_queries
 from app.scheduling import permissions, queries, services
 from app.scheduling.forms import BookBlockForm, BookSessionForm, MaxSessionsForm
 from app.scheduling.views import bp
-from app.web import templating
+from app.web import actions, templating
 from app.web.messages import message
 
 
@@ -78,11 +78,7 @@ def book_post(name: str):
             actor=current_user,
         )
     except ValidationFailed as exc:
-        field = form._fields.get(exc.field)
-        if field is not None:
-            field.errors = [*field.errors, message(exc)]
-        else:
-            form.form_errors.append(message(exc))
+        actions.attach_error(form, exc)
         return _render(cycle, form, form.instrument_id.data, status=422)
     except Conflict as exc:
         form.form_errors.append(message(exc))
@@ -139,11 +135,7 @@ def book_session_post(award_id: int):
             award.id, day=form.day.data, shift=form.shift.data, length=form.length.data, actor=current_user
         )
     except ValidationFailed as exc:
-        field = form._fields.get(exc.field)
-        if field is not None:
-            field.errors = [*field.errors, message(exc)]
-        else:
-            form.form_errors.append(message(exc))
+        actions.attach_error(form, exc)
         return _render_session(award, form, status=422)
     except (Conflict, InvalidState) as exc:
         form.form_errors.append(message(exc))

@@ -11,21 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app.core.db import utcnow
-from app.core.errors import InvalidState, NotFound, ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.core.permissions import require
 from app.facility import queries as facility_queries
 from app.scheduling import calendar_queries as cq
 from app.scheduling import feeds, ical, permissions
 from app.scheduling.models import FeedKind
 from app.scheduling.views import bp
-from app.web import navigation, templating
+from app.web import actions, navigation, templating
 from app.web.messages import message
 
 navigation.register(_l("My experiments"), "scheduling.mine", order=14)
@@ -292,8 +292,7 @@ def feeds_page():
 def feeds_create():
     require(permissions.can_manage_feeds, current_user)
     if not FlaskForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".feeds_page"))
+        return actions.session_expired(url_for(".feeds_page"))
     try:
         feed, secret = feeds.create_feed(
             request.form.get("kind", ""), instrument_id=request.form.get("instrument_id"), actor=current_user
@@ -307,16 +306,12 @@ def feeds_create():
 @bp.post("/feeds/<int:feed_id>/revoke")
 @login_required
 def feed_revoke(feed_id: int):
-    if not FlaskForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".feeds_page"))
-    try:
-        feeds.revoke_feed(feed_id, actor=current_user)
-    except InvalidState as exc:
-        flash(message(exc), "warning")
-        return redirect(url_for(".feeds_page"))
-    flash(_("The feed is revoked: its address no longer works."), "success")
-    return redirect(url_for(".feeds_page"))
+    return actions.confirmed(
+        lambda: feeds.revoke_feed(feed_id, actor=current_user),
+        back=url_for(".feeds_page"),
+        done=_("The feed is revoked: its address no longer works."),
+        refused_level="warning",
+    )
 
 
 @bp.get("/ical/<secret>.ics")

@@ -23,7 +23,7 @@ from app.scheduling import permissions, queries, services
 from app.scheduling.calendar import CycleGrid
 from app.scheduling.forms import AddForm, CancelForm, DeliveryForm, PlaceForm, SolveForm, SwapForm
 from app.scheduling.views import bp
-from app.web import navigation
+from app.web import actions, navigation
 from app.web.forms import ConfirmForm
 from app.web.messages import MESSAGES, message, unplaced_message
 
@@ -49,14 +49,6 @@ def localdate_iso(instant) -> str:
 def warning_text(warning) -> str:
     template = MESSAGES.get(warning.code)
     return str(template % warning.params) if template is not None else warning.code
-
-
-def _error_into(form, exc) -> None:
-    field = form._fields.get(getattr(exc, "field", None) or "")
-    if field is not None:
-        field.errors = [*field.errors, message(exc)]
-    else:
-        form.form_errors.append(message(exc))
 
 
 def _shift_choices():
@@ -111,7 +103,7 @@ def solve(name: str):
     try:
         job = services.request_solve(cycle.id, effort=form.effort.data, actor=current_user)
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_plan(cycle, form=form, status=422)
     except Conflict as exc:
         flash(message(exc), "warning")
@@ -165,16 +157,12 @@ def draft(draft_id: int):
 def apply_draft(draft_id: int):
     require(permissions.can_plan_schedule, current_user)
     found = queries.get_draft(draft_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".draft", draft_id=found.id))
-    try:
-        services.apply_draft(found.id, actor=current_user)
-    except Conflict as exc:
-        flash(message(exc), "danger")
-        return redirect(url_for(".draft", draft_id=found.id))
-    flash(_("Draft %(number)s is now the planned schedule.", number=found.number), "success")
-    return redirect(url_for(".timeline", name=found.cycle.name))
+    return actions.confirmed(
+        lambda: services.apply_draft(found.id, actor=current_user),
+        back=url_for(".draft", draft_id=found.id),
+        done=_("Draft %(number)s is now the planned schedule.", number=found.number),
+        then=url_for(".timeline", name=found.cycle.name),
+    )
 
 
 @bp.get("/cycles/<name>/compare")
@@ -205,16 +193,12 @@ def compare(name: str):
 def publish(name: str):
     require(permissions.can_publish_schedule, current_user)
     cycle = facility_queries.get_cycle_by_name(name)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".plan", name=cycle.name))
-    try:
-        ids = services.publish_schedule(cycle.id, actor=current_user)
-    except InvalidState as exc:
-        flash(message(exc), "warning")
-        return redirect(url_for(".plan", name=cycle.name))
-    flash(_("%(count)s experiments published; each team gets its dates by e-mail.", count=len(ids)), "success")
-    return redirect(url_for(".plan", name=cycle.name))
+    return actions.confirmed(
+        lambda: services.publish_schedule(cycle.id, actor=current_user),
+        back=url_for(".plan", name=cycle.name),
+        done=lambda ids: _("%(count)s experiments published; each team gets its dates by e-mail.", count=len(ids)),
+        refused_level="warning",
+    )
 
 
 # --- the timeline ------------------------------------------------------------------------
@@ -285,7 +269,7 @@ def check_add(name: str):
             form.award_id.data, day=form.day.data, shift=form.shift.data, length=form.length.data, actor=current_user
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return render_template("scheduling/workflow_add_form.html", cycle=cycle, add_form=form), 422
     return _check_fragment(
         [placement],
@@ -318,7 +302,7 @@ def add(name: str):
             actor=current_user,
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_timeline(cycle, add_form=form, status=422)
     except (Conflict, InvalidState) as exc:
         form.form_errors.append(message(exc))
@@ -413,7 +397,7 @@ def check_move(booking_id: int):
             booking.id, day=form.day.data, shift=form.shift.data, length=form.length.data, actor=current_user
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(booking_id, move=form, status=422)
     except InvalidState as exc:
         flash(message(exc), "warning")
@@ -444,7 +428,7 @@ def move(booking_id: int):
             actor=current_user,
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(booking_id, move=form, status=422)
     except (Conflict, InvalidState) as exc:
         form.form_errors.append(message(exc))
@@ -497,17 +481,13 @@ def swap(booking_id: int):
 
 def _simple(booking_id: int, action, done: str):
     booking, _experiment = _editable(booking_id)
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Your session expired; please try again."), "warning")
-        return redirect(url_for(".experiment", booking_id=booking.id))
-    name, start = _cycle_name(booking), _day_of(booking)
-    try:
-        action(booking.id, actor=current_user)
-    except InvalidState as exc:
-        flash(message(exc), "warning")
-        return redirect(url_for(".experiment", booking_id=booking.id))
-    flash(done, "success")
-    return redirect(url_for(".timeline", name=name, start=start))
+    return actions.confirmed(
+        lambda: action(booking.id, actor=current_user),
+        back=url_for(".experiment", booking_id=booking.id),
+        done=done,
+        then=url_for(".timeline", name=_cycle_name(booking), start=_day_of(booking)),
+        refused_level="warning",
+    )
 
 
 @bp.post("/experiments/<int:booking_id>/pin")
@@ -539,7 +519,7 @@ def cancel(booking_id: int):
     try:
         services.cancel_experiment(booking.id, reason=form.reason.data, actor=current_user)
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(booking_id, cancel=form, status=422)
     except InvalidState as exc:
         form.form_errors.append(message(exc))
@@ -567,7 +547,7 @@ def delivery(booking_id: int):
             actor=current_user,
         )
     except ValidationFailed as exc:
-        _error_into(form, exc)
+        actions.attach_error(form, exc)
         return _render_experiment(booking_id, delivery=form, status=422)
     except InvalidState as exc:
         form.form_errors.append(message(exc))

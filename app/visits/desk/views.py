@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from app.core.db import utcnow
-from app.core.errors import Conflict, DomainError, InvalidState, NotFound, ValidationFailed
+from app.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from app.core.permissions import require
 from app.extensions import db
 from app.facility import queries as facility_queries
@@ -24,7 +24,7 @@ from app.visits.desk.forms import CheckInForm, FeedbackForm
 from app.visits.guesthouse import queries as guest_queries
 from app.visits.models import Visit
 from app.visits.status import VisitStatus
-from app.web import navigation
+from app.web import actions, navigation
 from app.web.forms import ConfirmForm
 from app.web.messages import message
 
@@ -46,15 +46,6 @@ def _csv_safe(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
-
-
-def _attach(form, exc: DomainError) -> None:
-    name = exc.field if isinstance(exc, ValidationFailed) else None
-    field = getattr(form, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, message(exc)]
-    else:
-        form.form_errors.append(message(exc))
 
 
 # --- the desk ---------------------------------------------------------------------------------
@@ -93,7 +84,7 @@ def check_in(visit_id: int):
     try:
         services.check_in(visit_id, override_reason=form.override_reason.data or "", actor=current_user)
     except (ValidationFailed, InvalidState, Conflict) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         form.override_reason.errors = [*form.override_reason.errors, *form.form_errors]
         form.form_errors = []
         return _index(forms={visit_id: form}, status=exc.status)
@@ -264,7 +255,7 @@ def feedback(visit_id: int):
     try:
         services.give_feedback(visit_id, data, actor=current_user)
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _feedback_page(visit, form=form, status=exc.status)
     flash(_("Thank you for your feedback."), "success")
     return redirect(url_for(".feedback", visit_id=visit_id))

@@ -11,16 +11,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.core.db import utcnow
-from app.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.permissions import require
 from app.extensions import db
 from app.visits import queries as visit_queries
 from app.visits.guesthouse import permissions, queries, services
 from app.visits.guesthouse.forms import BookBedForm, RoomForm, StayForm
 from app.visits.models import Visit
-from app.web import navigation
+from app.web import actions, navigation
 from app.web.forms import ConfirmForm
-from app.web.messages import message
 
 bp = Blueprint("guesthouse", __name__, template_folder="templates", url_prefix="/guesthouse")
 
@@ -29,15 +28,6 @@ navigation.register(
 )
 KIND_LABELS = {"single": _l("single"), "shared": _l("shared"), "accessible": _l("accessible")}
 MAX_DAYS = 62
-
-
-def _attach(form, exc: DomainError) -> None:
-    name = exc.field if isinstance(exc, ValidationFailed) else None
-    field = getattr(form, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, message(exc)]
-    else:
-        form.form_errors.append(message(exc))
 
 
 def _bed_choices() -> list[tuple[str, str]]:
@@ -91,7 +81,7 @@ def create_room():
             form.name.data or "", form.kind.data or "", form.beds.data, note=form.note.data or "", actor=current_user
         )
     except ValidationFailed as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _index(room_form=form, status=422)
     flash(_("Room added."), "success")
     return redirect(url_for(".index"))
@@ -136,7 +126,7 @@ def book(visit_id: int):
             actor=current_user,
         )
     except (ValidationFailed, Conflict) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _index(book_forms={visit_id: form}, status=422 if isinstance(exc, ValidationFailed) else 409)
     flash(_("Bed assigned."), "success")
     return redirect(url_for(".index"))

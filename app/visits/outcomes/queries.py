@@ -8,12 +8,13 @@ submitted by then (computed from the booking, never stored).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, distinct, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import settings
@@ -259,6 +260,19 @@ def publications_of_proposal(proposal_id: int) -> list[Publication]:
         .order_by(Publication.year.desc(), Publication.id.desc())
     )
     return list(db.session.scalars(stmt).unique())
+
+
+@functools.cache
+def _count_publications_of_proposal() -> Select:
+    return select(func.count(distinct(PublicationProposal.publication_id))).where(
+        PublicationProposal.proposal_id == bindparam("proposal_id", type_=Integer)
+    )
+
+
+def count_publications_of_proposal(proposal_id: int) -> int:
+    """How many publications name the proposal (the proposal page's notice): one count, no
+    publication loaded; the statement is built once per process."""
+    return db.session.scalar(_count_publications_of_proposal(), {"proposal_id": proposal_id}) or 0
 
 
 def publications_of_instrument(instrument_id: int) -> list[Publication]:

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
 from app.core.db import utcnow
-from app.core.errors import DomainError, InvalidState, ValidationFailed
+from app.core.errors import InvalidState, ValidationFailed
 from app.core.permissions import require
 from app.proposals import storage
 from app.proposals.permissions import can_view_proposal
@@ -23,9 +23,8 @@ from app.proposals.services import get_visible_proposal
 from app.visits.outcomes import permissions, queries, services
 from app.visits.outcomes.forms import PublicationForm, ReportForm, ReportPdfForm
 from app.visits.outcomes.queries import ReportState
-from app.web import navigation
+from app.web import actions, navigation
 from app.web.forms import ConfirmForm
-from app.web.messages import message
 
 bp = Blueprint("outcomes", __name__, template_folder="templates")
 
@@ -63,15 +62,6 @@ def report_state_label(state) -> str:
 @bp.app_template_global()
 def report_state_badge(state) -> str:
     return STATE_BADGES.get(state, "text-bg-secondary")
-
-
-def _attach(form, exc: DomainError) -> None:
-    name = exc.field if isinstance(exc, ValidationFailed) else None
-    field = getattr(form, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, message(exc)]
-    else:
-        form.form_errors.append(message(exc))
 
 
 def _expired(endpoint: str, **values):
@@ -118,13 +108,13 @@ def save_report(experiment_id: int):
     if not form.validate_on_submit():
         return _expired(".report", experiment_id=experiment_id)
     submit = request.form.get("action") == "submit"
-    try:
-        services.save_report(experiment_id, form.body.data or "", submit=submit, actor=current_user)
-    except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
-        return _render_report(experiment, form=form, status=422)
-    flash(_("Your report is submitted. Thank you.") if submit else _("Draft saved."), "success")
-    return redirect(url_for(".report", experiment_id=experiment_id))
+    return actions.saved(
+        form,
+        lambda: services.save_report(experiment_id, form.body.data or "", submit=submit, actor=current_user),
+        rerender=lambda form: _render_report(experiment, form=form, status=422),
+        done=_("Your report is submitted. Thank you.") if submit else _("Draft saved."),
+        then=url_for(".report", experiment_id=experiment_id),
+    )
 
 
 @bp.post("/experiments/<int:experiment_id>/report/pdf")
@@ -134,22 +124,16 @@ def upload_report_pdf(experiment_id: int):
     form = ReportPdfForm()
     if not form.validate_on_submit():
         return _expired(".report", experiment_id=experiment_id)
-    file = form.pdf.data
-    limit = services.pdf_limits().max_bytes
-    data = file.stream.read(limit + 1) if file else b""
-    try:
-        services.upload_report_pdf(
-            experiment_id,
-            data,
-            getattr(file, "filename", None),
-            upload_dir=current_app.config["UPLOAD_DIR"],
-            actor=current_user,
-        )
-    except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
-        return _render_report(experiment, pdf_form=form, status=422)
-    flash(_("Your report is submitted. Thank you."), "success")
-    return redirect(url_for(".report", experiment_id=experiment_id))
+    data, filename = actions.uploaded(form.pdf.data, services.pdf_limits().max_bytes)
+    return actions.saved(
+        form,
+        lambda: services.upload_report_pdf(
+            experiment_id, data, filename, upload_dir=current_app.config["UPLOAD_DIR"], actor=current_user
+        ),
+        rerender=lambda form: _render_report(experiment, pdf_form=form, status=422),
+        done=_("Your report is submitted. Thank you."),
+        then=url_for(".report", experiment_id=experiment_id),
+    )
 
 
 @bp.get("/experiments/<int:experiment_id>/report.pdf")
@@ -238,7 +222,7 @@ def add_publication(proposal_id: int):
             actor=current_user,
         )
     except (ValidationFailed, InvalidState) as exc:
-        _attach(form, exc)
+        actions.attach_error(form, exc)
         return _render_proposal_publications(proposal, form, 422)
     flash(_("Publication %(doi)s added.", doi=publication.doi), "success")
     return redirect(url_for(".proposal_publications", proposal_id=proposal_id))
@@ -377,7 +361,7 @@ def publications_notice(*, actor, proposal):
     """On the proposal page: a link to its publications."""
     if proposal.status.value in ("draft", "withdrawn") or not can_view_proposal(actor, proposal):
         return None
-    count = len(queries.publications_of_proposal(proposal.id))
+    count = queries.count_publications_of_proposal(proposal.id)
     text = _("Publications of this proposal: %(n)s.", n=count)
     link = url_for("outcomes.proposal_publications", proposal_id=proposal.id)
     return Markup('<a class="alert-link" href="{}">{}</a>').format(link, escape(text))
