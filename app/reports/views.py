@@ -12,7 +12,18 @@ import json
 from datetime import date
 from functools import lru_cache
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -381,6 +392,30 @@ def refresh():
             flash(_("A refresh is already queued or running; nothing more was queued."), "info")
         return redirect(url_for(".dashboard"))
     return _refresh_fragment()
+
+
+@bp.get("/export/visits.csv")
+@login_required
+def export_visits():
+    """Every visit ever, one row each, streamed (flat memory over 20 years of history; on
+    PostgreSQL PostgreSQL's own CSV): the raw material behind the visit units, without names."""
+    require(permissions.can_view_reports, current_user)
+    stamp = date.today().isoformat()
+    comments = [
+        _("Beamtime: every visit, one row each (no names), exported %(date)s.", date=stamp),
+        _(
+            "country and institution: the visit's own affiliation snapshot; key: the country a visit "
+            "counts for (%(intl)s international organisations, %(house)s in-house staff, %(none)s unknown).",
+            intl=metrics.INTERNATIONAL,
+            house=metrics.IN_HOUSE,
+            none=metrics.UNKNOWN,
+        ),
+    ]
+    return Response(
+        stream_with_context(queries.visit_export_csv(comments=comments)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="beamtime-visits-{stamp}.csv"'},
+    )
 
 
 @bp.get("/export/<name>.<fmt>")

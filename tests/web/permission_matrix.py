@@ -698,6 +698,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # reports (issue 10): directors, the user office and admins; no objects needed
     ("reports.dashboard", "GET"): Entry(allow(STAFF, "director")),
     ("reports.export", "GET"): Entry(allow(STAFF, "director"), args=lambda w: {"name": "countries", "fmt": "csv"}),
+    ("reports.export_visits", "GET"): Entry(allow(STAFF, "director")),
     ("reports.annual", "GET"): Entry(allow(STAFF, "director")),
     # the PDF: 200 where WeasyPrint is installed, else 404 with the reason (wrong roles: 403 either way)
     ("reports.annual_pdf", "GET"): Entry(allow(STAFF, "director"), ok=frozenset({200 if _pdf_available() else 404})),

@@ -82,11 +82,34 @@ def test_others_never_see_reports(client, app, example, who):
 
     before = state()
     login(client, example.users[who])
-    for url in ("/reports/", "/reports/export/countries.csv", "/reports/export/all.xlsx", "/reports/annual"):
+    for url in (
+        "/reports/",
+        "/reports/export/countries.csv",
+        "/reports/export/all.xlsx",
+        "/reports/export/visits.csv",
+        "/reports/annual",
+    ):
         assert client.get(url).status_code == 403
     for url in ("/api/v1/reports/usage", "/api/v1/reports/collaboration"):
         assert client.get(url, headers=example.tokens[who]).status_code == 403
     assert state() == before
+
+
+@pytest.mark.parametrize("role", [Role.DIRECTOR, Role.USER_OFFICE])
+def test_every_visit_downloads_as_one_streamed_csv_linked_from_the_dashboard(client, example, role):
+    login(client, example.users[role])
+    assert 'id="export-visits-csv"' in client.get("/reports/").get_data(as_text=True)
+    response = client.get("/reports/export/visits.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.is_streamed and "beamtime-visits-" in response.headers["Content-Disposition"]
+    lines = response.get_data(as_text=True).splitlines()
+    comments = [line for line in lines if line.startswith("# ") or line.startswith('"# ')]
+    assert len(comments) == 2 and "INTL" in comments[1] and "HOUSE" in comments[1]
+    header = lines[len(comments)]
+    assert header.startswith("visit_id,cycle,instrument")
+    rows = lines[len(comments) + 1 :]
+    assert len(rows) == len(example.visits)
+    assert {row.split(",")[0] for row in rows} == {str(v.id) for v in example.visits.values()}
 
 
 def test_annual_report_page_prints(client, example):
