@@ -110,23 +110,7 @@ def lns_by_instrument(
                 break
             part = by_inst[inst]
             # people busy in the fixed sessions of the other instruments
-            busy: dict[str, int] = {}
-            for award_key in sorted(out):
-                for s in out[award_key]:
-                    if s.instrument == inst:
-                        continue
-                    for p in people_of(by_key[award_key].award):
-                        busy[p] = busy.get(p, 0) | span(s.start, s.end)
-            sub = []
-            for ctx in part:
-                extra = 0
-                for p in people_of(ctx.award):
-                    extra |= busy.get(p, 0)
-                if extra & ~ctx.static:
-                    static = ctx.static | extra
-                    starts = tuple(s for s in ctx.starts if run_from(static, s) >= ctx.min_len)
-                    ctx = dataclasses.replace(ctx, static=static, starts=starts)
-                sub.append(ctx)
+            sub = _with_people_busy(grid, part, by_key, out, inst)
             hint = {c.key: out[c.key] for c in part if c.key in out}
             before = sum(_value(grid, c, hint.get(c.key, [])) for c in part)
             cp = solve_group(

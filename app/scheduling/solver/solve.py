@@ -116,12 +116,7 @@ def solve(
             # price and branch by instrument: the best schedule among the patterns of the
             # column generation, the other instruments fixed (docs/SOLVER.md, step 6); its
             # configuration bounds tell when CP-SAT has nothing left to find
-            cols = columns_by_instrument(grid, ctxs, best, seed=seed)
-            if cols.improved:
-                co = fill(grid, ctxs, cols.placements)
-                co_obj = objective(problem, (s for v in co.values() for s in v), contexts)
-                if co_obj > best_obj:
-                    best, best_obj, winner = co, co_obj, winner + "+columns"
+            cols, best, best_obj, winner = _column_pass(problem, grid, ctxs, contexts, best, best_obj, winner, seed)
             part_bounds = _configuration_bounds(grid, ctxs, best, cols.bounds)
             cap = wall_cap if wall_cap is not None else 3 * share * WALL_PER_DETERMINISTIC_SECOND + 5
             if best_obj >= sum(part_bounds.values()):
@@ -319,15 +314,22 @@ def _search(
         if ln_obj > best_obj:
             best, best_obj, winner = ln, ln_obj, winner + "+lns"
             # the column pass again on what CP-SAT and the search changed
-            cols = columns_by_instrument(grid, ctxs, best, seed=seed)
-            if cols.improved:
-                co = fill(grid, ctxs, cols.placements)
-                co_obj = objective(problem, (s for v in co.values() for s in v), contexts)
-                if co_obj > best_obj:
-                    best, best_obj, winner = co, co_obj, winner + "+columns"
+            _cols, best, best_obj, winner = _column_pass(problem, grid, ctxs, contexts, best, best_obj, winner, seed)
     return best, best_obj, winner, status, max(bound, best_obj), dtime
 
 
 def greedy_solution(problem: Problem) -> Solution:
     """The greedy baseline alone (no CP-SAT): for benchmarks and as an explicit fallback."""
     return solve(problem, use_cpsat=False)
+
+
+def _column_pass(problem, grid, ctxs, contexts, best, best_obj, winner, seed):
+    """The price-and-branch pass by instrument (docs/SOLVER.md, step 6), kept only if it
+    improves: returns the pass (its bounds) and the best schedule, objective and winner."""
+    cols = columns_by_instrument(grid, ctxs, best, seed=seed)
+    if cols.improved:
+        co = fill(grid, ctxs, cols.placements)
+        co_obj = objective(problem, (s for v in co.values() for s in v), contexts)
+        if co_obj > best_obj:
+            best, best_obj, winner = co, co_obj, winner + "+columns"
+    return cols, best, best_obj, winner
