@@ -23,17 +23,25 @@ from flask_babel import Babel, Domain, get_translations
 _KEPT = "beamtime_translations"
 
 
+def _kept(domain=None):
+    """The translations kept on this request's Babel context, if still for its locale and for
+    `domain` (default: the context's own domain); else None."""
+    app_ctx = _cv_app.get(None)
+    babel_ctx = app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
+    if babel_ctx is None:
+        return None
+    state = babel_ctx.__dict__
+    kept = state.get(_KEPT)
+    wanted = state.get("babel_domain") if domain is None else domain
+    if kept is not None and kept[0] is state.get("babel_locale") and kept[1] is wanted:
+        return kept[2]
+    return None
+
+
 def request_translations():
     """The translations of the current request (Flask-Babel's own answer, resolved once)."""
-    app_ctx = _cv_app.get(None)
-    if app_ctx is not None:
-        babel_ctx = app_ctx.g.__dict__.get("_flask_babel")
-        if babel_ctx is not None:
-            state = babel_ctx.__dict__
-            kept = state.get(_KEPT)
-            if kept is not None and kept[0] is state.get("babel_locale") and kept[1] is state.get("babel_domain"):
-                return kept[2]
-    return get_translations()  # through RequestDomain, which keeps it
+    kept = _kept()
+    return kept if kept is not None else get_translations()  # through RequestDomain, which keeps it
 
 
 class RequestDomain(Domain):
@@ -41,15 +49,11 @@ class RequestDomain(Domain):
     translations through `request_translations()` (the same catalogue, found once)."""
 
     def get_translations(self):
-        app_ctx = _cv_app.get(None)
-        if app_ctx is not None:
-            babel_ctx = app_ctx.g.__dict__.get("_flask_babel")
-            if babel_ctx is not None:
-                state = babel_ctx.__dict__
-                kept = state.get(_KEPT)
-                if kept is not None and kept[0] is state.get("babel_locale") and kept[1] is self:
-                    return kept[2]
+        kept = _kept(self)
+        if kept is not None:
+            return kept
         translations = super().get_translations()
+        app_ctx = _cv_app.get(None)
         if app_ctx is not None and "_flask_babel" in app_ctx.g.__dict__:
             state = app_ctx.g._flask_babel.__dict__
             if state.get("babel_domain", self) is self:
