@@ -5,7 +5,7 @@ shows in a fixed number of statements, whatever the page size."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -357,18 +357,37 @@ def call_with_offers(call_id: int) -> CallHeader:
     return CallHeader(rows[0].id, rows[0].title, offers)
 
 
+#: page facts: scalar columns higher domains add to the proposal page's statement so that their
+#: notices (the NOTICES slot of the page) read a value instead of running a statement each;
+#: name -> builder(the proposal's id column) -> a correlated scalar subquery
+_PAGE_FACTS: dict[str, Callable[[Any], ColumnElement]] = {}
+
+
+def add_page_fact(name: str, build: Callable[[Any], ColumnElement]) -> None:
+    """Register a fact of the proposal page (at start-up, with the notice that reads it):
+    `build(Proposal.id)` returns a scalar subquery correlated on the proposal, read by
+    `proposal_for_page` in its one statement and handed to the notices as `facts[name]`.
+    A notice must still work without it (`facts` None: the page was loaded another way)."""
+    if _PAGE_FACTS.get(name) is not build:
+        _PAGE_FACTS[name] = build
+        _page_statements.cache_clear()
+
+
 @functools.cache
 def _page_statements() -> dict[str, Select]:
     """The proposal page's statements, built once per process with bound parameters
     (`:proposal_id`, `:now`): building a select and computing its cache key on every request
     cost the page more than running some of them."""
     proposal_id = bindparam("proposal_id")
+    facts = [build(Proposal.id).label(name) for name, build in sorted(_PAGE_FACTS.items())]
     return {
-        "proposal": select(Proposal)
+        # the team joined (2-7 rows, one round trip less than a selectin load), the facts of
+        # the higher domains' notices as correlated scalar subqueries: one statement in all
+        "proposal": select(Proposal, *facts)
         .where(Proposal.id == proposal_id)
         .options(
             joinedload(Proposal.call).lazyload(Call.instruments),
-            selectinload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
+            joinedload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
         ),
         "requests": select(
             BeamtimeRequest.id,
@@ -417,12 +436,17 @@ def _page_statements() -> dict[str, Select]:
     }
 
 
-def proposal_for_page(proposal_id: int) -> Proposal | None:
-    """The proposal for its page: with its call and cycle (one statement) and its team with the
-    people (one more), what the permission checks and the team list read. The call's offered
-    instruments are left out (only the editor's request form needs them) and so are the team's
-    people's roles. The other parts are read as rows by `proposal_parts`."""
-    return db.session.scalar(_page_statements()["proposal"], {"proposal_id": proposal_id})
+def proposal_for_page(proposal_id: int) -> tuple[Proposal, Mapping[str, Any]] | None:
+    """The proposal for its page, with its call and cycle and its team with the people (what
+    the permission checks and the team list read), and the page facts of higher domains
+    (`add_page_fact`), by name: one statement. The call's offered instruments are left out
+    (only the editor's request form needs them) and so are the team's people's roles. The
+    other parts are read as rows by `proposal_parts`."""
+    row = db.session.execute(_page_statements()["proposal"], {"proposal_id": proposal_id}).unique().first()
+    if row is None:
+        return None
+    proposal, *values = row
+    return proposal, dict(zip(sorted(_PAGE_FACTS), values, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,6 +554,7 @@ def offered_instruments(call_id: int) -> list[CallInstrument]:
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "add_page_fact",
     "ProposalFilters",
     "ProposalParts",
     "ProposalRow",

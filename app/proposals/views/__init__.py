@@ -80,15 +80,18 @@ ROUTE_LABELS = {
 
 
 #: the proposal page's slot for notices from higher domains (reviews: the released decision);
-#: fillers take (actor=, proposal=) and return markup or None (DESIGN.md §4 rule 6)
+#: fillers take (actor=, proposal=, facts=) and return markup or None (DESIGN.md §4 rule 6).
+#: `facts` holds the values their `queries.add_page_fact` columns read with the proposal (no
+#: statement of their own), or is None when the page was loaded another way (a form's error):
+#: then a filler reads what it needs itself.
 NOTICES_SLOT = "proposals.edit.notices"
 
 
 @bp.app_template_global()
-def proposal_notices(proposal) -> list:
+def proposal_notices(proposal, facts=None) -> list:
     from app.core import events
 
-    return events.slot_contents(NOTICES_SLOT, actor=current_user, proposal=proposal)
+    return events.slot_contents(NOTICES_SLOT, actor=current_user._get_current_object(), proposal=proposal, facts=facts)
 
 
 @bp.app_template_global()
@@ -190,7 +193,7 @@ def _request_form(proposal, formdata=None) -> RequestForm:
     return form
 
 
-def _render_editor(proposal, status: int = 200, **forms):
+def _render_editor(proposal, status: int = 200, facts=None, **forms):
     """The proposal page. What only the editor shows (forms, completeness, suggestions) is
     built only when the person may edit; the clone form only for the team."""
     now = utcnow()
@@ -234,6 +237,7 @@ def _render_editor(proposal, status: int = 200, **forms):
         clone_form=clone_form,
         confirm=ConfirmForm(),
         submit_problems=forms.get("submit_problems"),
+        facts=facts,
         now=now,
         labels={"hazard": HAZARD_LABELS, "form": FORM_LABELS, "date": DATE_KIND_LABELS, "subject": SUBJECT_LABELS},
         **editor,
@@ -245,10 +249,11 @@ def _render_editor(proposal, status: int = 200, **forms):
 def edit(proposal_id: int):
     # the same rule and the same answer as services.get_visible_proposal, on the proposal
     # loaded with everything the page shows (queries.proposal_for_page)
-    proposal = queries.proposal_for_page(proposal_id)
-    if proposal is None or not permissions.can_view_proposal(current_user, proposal):
+    found = queries.proposal_for_page(proposal_id)
+    if found is None or not permissions.can_view_proposal(current_user, found[0]):
         raise NotFound("proposal_not_found")
-    return _render_editor(proposal)
+    proposal, facts = found
+    return _render_editor(proposal, facts=facts)
 
 
 @bp.post("/proposals/<int:proposal_id>/autosave")
