@@ -222,16 +222,17 @@ def _render_editor(proposal, status: int = 200, facts=None, **forms):
             if is_pi and forms.get("with_suggestions", True)
             else [],
         }
+    parts = queries.proposal_parts(proposal.id, now)  # with the open calls, for the clone form
     clone_form = None
     if permissions.is_team_member(current_user, proposal):
-        other_calls = [(i, title) for i, title in queries.open_call_choices(now) if i != proposal.call_id]
+        other_calls = [(i, title) for i, title in parts.open_calls if i != proposal.call_id]
         if other_calls:
             clone_form = CloneForm(formdata=None)
             clone_form.call_id.choices = other_calls
     return render_template(
         "proposals/edit.html",
         proposal=proposal,
-        parts=queries.proposal_parts(proposal.id, now),
+        parts=parts,
         editable=editable,
         is_pi=is_pi,
         clone_form=clone_form,
