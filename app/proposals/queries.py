@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, cast, exists, func, null, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, cast, exists, func, literal, null, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 
 from app.accounts.models import User
@@ -328,33 +328,52 @@ class OfferRow:
 
 @dataclass(frozen=True, slots=True)
 class CallHeader:
-    """What the staff list shows of its call: the title and the offered instruments (the
-    filter's choices, in the call's order). Plain values: no entity behind it."""
+    """What the staff list shows of its call: the title, the offered instruments (the filter's
+    choices, in the call's order) and its proposals' counts by status (drafts too). Plain
+    values: no entity behind it."""
 
     id: int
     title: str
     instruments: list[OfferRow]
+    counts: dict[str, int]
 
 
 @functools.cache
 def _call_with_offers_statement() -> Select:
-    return (
-        select(Call.id, Call.title, CallInstrument.instrument_id, Instrument.code)
+    call_id = bindparam("call_id", type_=Integer)
+    offers = (
+        select(
+            literal(0, Integer).label("part"),
+            Call.id,
+            Call.title,
+            CallInstrument.instrument_id,
+            Instrument.code,
+            CallInstrument.position,
+            cast(null(), Integer).label("n"),
+        )
         .outerjoin(CallInstrument, CallInstrument.call_id == Call.id)
         .outerjoin(Instrument, Instrument.id == CallInstrument.instrument_id)
-        .where(Call.id == bindparam("call_id"))
-        .order_by(CallInstrument.position, CallInstrument.instrument_id)
+        .where(Call.id == call_id)
     )
+    # the counts by status as more rows of the same statement (the status in `code`)
+    counts = (
+        select(literal(1, Integer), Proposal.call_id, null(), null(), Proposal.status, null(), func.count())
+        .where(Proposal.call_id == call_id)
+        .group_by(Proposal.call_id, Proposal.status)
+    )
+    union = offers.union_all(counts).subquery("header")
+    return select(union).order_by(union.c.part, union.c.position, union.c.instrument_id)
 
 
 def call_with_offers(call_id: int) -> CallHeader:
-    """A call's title with its offered instruments in one statement (the staff list's header
-    and instrument filter). Raises: NotFound call_not_found."""
+    """A call's title with its offered instruments and its counts by status, in one statement
+    (the staff list's header, instrument filter and counts). Raises: NotFound call_not_found."""
     rows = db.session.execute(_call_with_offers_statement(), {"call_id": call_id}).all()
-    if not rows:
+    if not rows or rows[0].part != 0:
         raise NotFound("call_not_found")
-    offers = [OfferRow(row.instrument_id, row.code) for row in rows if row.instrument_id is not None]
-    return CallHeader(rows[0].id, rows[0].title, offers)
+    offers = [OfferRow(row.instrument_id, row.code) for row in rows if row.part == 0 and row.instrument_id is not None]
+    counts = {str(row.code): row.n for row in rows if row.part == 1}
+    return CallHeader(rows[0].id, rows[0].title, offers, counts)
 
 
 #: page facts: scalar columns higher domains add to the proposal page's statement so that their
@@ -403,7 +422,6 @@ def _parts_statement(proposal_id, now) -> Select:
     typed columns (dates, instants, enums, the hazards' JSON) either a real column or NULL cast
     to that column's type, so they come back as they do from their own tables, on PostgreSQL
     and on SQLite (a compound select's result types are its first select's)."""
-    from sqlalchemy import literal
 
     def none(column):
         return cast(null(), column.type)

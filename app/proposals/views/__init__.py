@@ -632,7 +632,7 @@ def _filters(call_id: int) -> queries.ProposalFilters:
 @login_required
 def call_proposals(call_id: int):
     require(permissions.can_list_call_proposals, current_user)
-    call = queries.call_with_offers(call_id)  # with its offers: one statement, not two
+    call = queries.call_with_offers(call_id)  # with its offers and counts: one statement, not three
     filters = _filters(call_id)
     per_page = min(max(request.args.get("per_page", 50, type=int), 10), 200)
     page = queries.list_call_proposal_rows(filters, page=request.args.get("page", 1, type=int), per_page=per_page)
@@ -645,7 +645,7 @@ def call_proposals(call_id: int):
         routes=list(AccessRoute),
         # translated once per page, not once per row
         status_labels={s.value: str(label) for s, label in STATUS_LABELS.items()},
-        counts=queries.count_by_status(call_id),
+        counts=call.counts,
         args={k: v for k, v in request.args.items() if k != "page"},
     )
 
