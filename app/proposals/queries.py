@@ -18,7 +18,8 @@ from app.accounts.queries import Page, paginate
 from app.core.db import utcnow
 from app.core.errors import NotFound
 from app.extensions import db
-from app.facility.models import Instrument, OperatingMode
+from app.facility import queries as facility_queries
+from app.facility.models import FACILITY_ID, Facility, Instrument, OperatingMode
 from app.proposals.models import (
     AccessRoute,
     BeamtimeRequest,
@@ -402,7 +403,9 @@ def _page_statements() -> dict[str, Select]:
     return {
         # the team joined (2-7 rows, one round trip less than a selectin load), the facts of
         # the higher domains' notices as correlated scalar subqueries: one statement in all
-        "proposal": select(Proposal, *facts)
+        # and the facility row (the layout's name, every date's zone): a LEFT JOIN on its one id
+        "proposal": select(Proposal, Facility, *facts)
+        .outerjoin(Facility, Facility.id == FACILITY_ID)
         .where(Proposal.id == proposal_id)
         .options(
             joinedload(Proposal.call).lazyload(Call.instruments),
@@ -505,13 +508,16 @@ _TYPED = {
 def proposal_for_page(proposal_id: int) -> tuple[Proposal, Mapping[str, Any]] | None:
     """The proposal for its page, with its call and cycle and its team with the people (what
     the permission checks and the team list read), and the page facts of higher domains
-    (`add_page_fact`), by name: one statement. The call's offered instruments are left out
+    (`add_page_fact`), by name: one statement, which also reads the facility row for the rest
+    of the page (`facility.queries.remember_facility`). The call's offered instruments are left out
     (only the editor's request form needs them) and so are the team's people's roles. The
     other parts are read as rows by `proposal_parts`."""
     row = db.session.execute(_page_statements()["proposal"], {"proposal_id": proposal_id}).unique().first()
     if row is None:
         return None
-    proposal, *values = row
+    proposal, facility, *values = row
+    if facility is not None:
+        facility_queries.remember_facility(facility)
     return proposal, dict(zip(sorted(_PAGE_FACTS), values, strict=True))
 
 
