@@ -73,6 +73,13 @@ def find_facility() -> Facility | None:
     return facility
 
 
+def remember_facility(facility: Facility) -> None:
+    """Hold a facility row that a page read within its own statement (the proposal page joins
+    it into its proposal's) as `find_facility` would have: the page's later calls are
+    identity-map hits, with the same invalidation."""
+    db.session.info[_FACILITY_INFO_KEY] = facility
+
+
 def facility_timezone_name() -> str | None:
     """The facility's IANA zone, or None before the facility is set up."""
     facility = find_facility()

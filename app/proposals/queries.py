@@ -5,12 +5,12 @@ shows in a fixed number of statements, whatever the page size."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, cast, exists, func, null, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, cast, exists, func, literal, null, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 
 from app.accounts.models import User
@@ -18,7 +18,8 @@ from app.accounts.queries import Page, paginate
 from app.core.db import utcnow
 from app.core.errors import NotFound
 from app.extensions import db
-from app.facility.models import Instrument, OperatingMode
+from app.facility import queries as facility_queries
+from app.facility.models import FACILITY_ID, Facility, Instrument, OperatingMode
 from app.proposals.models import (
     AccessRoute,
     BeamtimeRequest,
@@ -328,33 +329,68 @@ class OfferRow:
 
 @dataclass(frozen=True, slots=True)
 class CallHeader:
-    """What the staff list shows of its call: the title and the offered instruments (the
-    filter's choices, in the call's order). Plain values: no entity behind it."""
+    """What the staff list shows of its call: the title, the offered instruments (the filter's
+    choices, in the call's order) and its proposals' counts by status (drafts too). Plain
+    values: no entity behind it."""
 
     id: int
     title: str
     instruments: list[OfferRow]
+    counts: dict[str, int]
 
 
 @functools.cache
 def _call_with_offers_statement() -> Select:
-    return (
-        select(Call.id, Call.title, CallInstrument.instrument_id, Instrument.code)
+    call_id = bindparam("call_id", type_=Integer)
+    offers = (
+        select(
+            literal(0, Integer).label("part"),
+            Call.id,
+            Call.title,
+            CallInstrument.instrument_id,
+            Instrument.code,
+            CallInstrument.position,
+            cast(null(), Integer).label("n"),
+        )
         .outerjoin(CallInstrument, CallInstrument.call_id == Call.id)
         .outerjoin(Instrument, Instrument.id == CallInstrument.instrument_id)
-        .where(Call.id == bindparam("call_id"))
-        .order_by(CallInstrument.position, CallInstrument.instrument_id)
+        .where(Call.id == call_id)
     )
+    # the counts by status as more rows of the same statement (the status in `code`)
+    counts = (
+        select(literal(1, Integer), Proposal.call_id, null(), null(), Proposal.status, null(), func.count())
+        .where(Proposal.call_id == call_id)
+        .group_by(Proposal.call_id, Proposal.status)
+    )
+    union = offers.union_all(counts).subquery("header")
+    return select(union).order_by(union.c.part, union.c.position, union.c.instrument_id)
 
 
 def call_with_offers(call_id: int) -> CallHeader:
-    """A call's title with its offered instruments in one statement (the staff list's header
-    and instrument filter). Raises: NotFound call_not_found."""
+    """A call's title with its offered instruments and its counts by status, in one statement
+    (the staff list's header, instrument filter and counts). Raises: NotFound call_not_found."""
     rows = db.session.execute(_call_with_offers_statement(), {"call_id": call_id}).all()
-    if not rows:
+    if not rows or rows[0].part != 0:
         raise NotFound("call_not_found")
-    offers = [OfferRow(row.instrument_id, row.code) for row in rows if row.instrument_id is not None]
-    return CallHeader(rows[0].id, rows[0].title, offers)
+    offers = [OfferRow(row.instrument_id, row.code) for row in rows if row.part == 0 and row.instrument_id is not None]
+    counts = {str(row.code): row.n for row in rows if row.part == 1}
+    return CallHeader(rows[0].id, rows[0].title, offers, counts)
+
+
+#: page facts: scalar columns higher domains add to the proposal page's statement so that their
+#: notices (the NOTICES slot of the page) read a value instead of running a statement each;
+#: name -> builder(the proposal's id column) -> a correlated scalar subquery
+_PAGE_FACTS: dict[str, Callable[[Any], ColumnElement]] = {}
+
+
+def add_page_fact(name: str, build: Callable[[Any], ColumnElement]) -> None:
+    """Register a fact of the proposal page (at start-up, with the notice that reads it):
+    `build(Proposal.id)` returns a scalar subquery correlated on the proposal, read by
+    `proposal_for_page` in its one statement and handed to the notices as `facts[name]`.
+    A notice must still work without it (`facts` None: the page was loaded another way)."""
+    if _PAGE_FACTS.get(name) is not build:
+        _PAGE_FACTS[name] = build
+        _page_statements.cache_clear()
 
 
 @functools.cache
@@ -363,93 +399,196 @@ def _page_statements() -> dict[str, Select]:
     (`:proposal_id`, `:now`): building a select and computing its cache key on every request
     cost the page more than running some of them."""
     proposal_id = bindparam("proposal_id")
+    facts = [build(Proposal.id).label(name) for name, build in sorted(_PAGE_FACTS.items())]
     return {
-        "proposal": select(Proposal)
+        # the team joined (2-7 rows, one round trip less than a selectin load), the facts of
+        # the higher domains' notices as correlated scalar subqueries: one statement in all
+        # and the facility row (the layout's name, every date's zone): a LEFT JOIN on its one id
+        "proposal": select(Proposal, Facility, *facts)
+        .outerjoin(Facility, Facility.id == FACILITY_ID)
         .where(Proposal.id == proposal_id)
         .options(
             joinedload(Proposal.call).lazyload(Call.instruments),
-            selectinload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
+            joinedload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
         ),
-        "requests": select(
-            BeamtimeRequest.id,
-            Instrument.code,
-            BeamtimeRequest.shifts,
-            BeamtimeRequest.cycles,
-            BeamtimeRequest.justification,
-            OperatingMode.name.label("mode"),
+        "parts": _parts_statement(proposal_id, bindparam("now", type_=Invitation.expires_at.type)),
+    }
+
+
+#: the parts of the proposal page in the one UNION ALL of `_parts_statement`, by its `part` column
+_REQUESTS, _SAMPLES, _DATES, _LINKS, _INVITATIONS, _OPEN_CALLS = range(6)
+
+
+def _parts_statement(proposal_id, now) -> Select:
+    """The page's five lists and the open calls (the clone form) in one statement: a UNION ALL
+    over shared columns, `part` telling which list a row belongs to. Every branch gives the
+    typed columns (dates, instants, enums, the hazards' JSON) either a real column or NULL cast
+    to that column's type, so they come back as they do from their own tables, on PostgreSQL
+    and on SQLite (a compound select's result types are its first select's)."""
+
+    def none(column):
+        return cast(null(), column.type)
+
+    def row(part, id_, *, n1=None, n2=None, t1=None, t2=None, t3=None, t4=None, **typed):
+        values = {"n1": n1, "n2": n2, "t1": t1, "t2": t2, "t3": t3, "t4": t4}
+        columns = [literal(part, Integer).label("part"), id_.label("id")]
+        columns += [(null() if v is None else v).label(k) for k, v in values.items()]
+        for name, column in _TYPED.items():
+            columns.append((typed[name] if name in typed else none(column)).label(name))
+        return columns
+
+    requests = (
+        select(
+            *row(
+                _REQUESTS,
+                BeamtimeRequest.id,
+                n1=BeamtimeRequest.shifts,
+                n2=BeamtimeRequest.cycles,
+                t1=Instrument.code,
+                t2=BeamtimeRequest.justification,
+                t3=OperatingMode.name,
+            )
         )
         .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
         .outerjoin(OperatingMode, OperatingMode.id == BeamtimeRequest.operating_mode_id)
         .where(BeamtimeRequest.proposal_id == proposal_id)
-        .order_by(BeamtimeRequest.id),
-        "samples": select(
+    )
+    samples = select(
+        *row(
+            _SAMPLES,
             Sample.id,
-            Sample.name,
-            Sample.formula,
-            Sample.form,
-            Sample.quantity,
-            Sample.hazards,
-            Sample.biological_risk_group,
+            n1=Sample.biological_risk_group,
+            t1=Sample.name,
+            t2=Sample.formula,
+            t4=Sample.quantity,
+            form=Sample.form,
+            hazards=Sample.hazards,
         )
-        .where(Sample.proposal_id == proposal_id)
-        .order_by(Sample.id),
-        "dates": select(
+    ).where(Sample.proposal_id == proposal_id)
+    dates = select(
+        *row(
+            _DATES,
             DateConstraint.id,
-            DateConstraint.kind,
-            DateConstraint.starts_on,
-            DateConstraint.ends_on,
-            DateConstraint.note,
+            t2=DateConstraint.note,
+            kind=DateConstraint.kind,
+            starts_on=DateConstraint.starts_on,
+            ends_on=DateConstraint.ends_on,
         )
-        .where(DateConstraint.proposal_id == proposal_id)
-        .order_by(DateConstraint.kind, DateConstraint.starts_on),
-        "links": select(Proposal.reference, Proposal.title)
-        .join(ProposalLink, ProposalLink.earlier_id == Proposal.id)
+    ).where(DateConstraint.proposal_id == proposal_id)
+    links = (
+        select(*row(_LINKS, ProposalLink.earlier_id, t1=Proposal.reference, t2=Proposal.title))
+        .join(Proposal, ProposalLink.earlier_id == Proposal.id)
         .where(ProposalLink.proposal_id == proposal_id)
-        .order_by(ProposalLink.earlier_id),
-        "invitations": select(Invitation.id, Invitation.email, Invitation.expires_at)
-        .where(
-            Invitation.proposal_id == proposal_id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > bindparam("now"),
-        )
-        .order_by(Invitation.id),
-    }
+    )
+    invitations = select(*row(_INVITATIONS, Invitation.id, t1=Invitation.email, at=Invitation.expires_at)).where(
+        Invitation.proposal_id == proposal_id,
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > now,
+    )
+    open_calls = select(*row(_OPEN_CALLS, Call.id, t1=Call.title, at=Call.closes_at)).where(
+        Call.opens_at <= now, Call.closes_at > now
+    )
+    union = requests.union_all(samples, dates, links, invitations, open_calls).subquery("parts")
+    return select(union).order_by(union.c.part, union.c.id)
 
 
-def proposal_for_page(proposal_id: int) -> Proposal | None:
-    """The proposal for its page: with its call and cycle (one statement) and its team with the
-    people (one more), what the permission checks and the team list read. The call's offered
-    instruments are left out (only the editor's request form needs them) and so are the team's
-    people's roles. The other parts are read as rows by `proposal_parts`."""
-    return db.session.scalar(_page_statements()["proposal"], {"proposal_id": proposal_id})
+#: the typed columns of the parts' union (the others are numbers and texts): name -> the column
+#: whose type they carry
+_TYPED = {
+    "form": Sample.form,
+    "hazards": Sample.hazards,
+    "kind": DateConstraint.kind,
+    "starts_on": DateConstraint.starts_on,
+    "ends_on": DateConstraint.ends_on,
+    "at": Invitation.expires_at,
+}
+
+
+def proposal_for_page(proposal_id: int) -> tuple[Proposal, Mapping[str, Any]] | None:
+    """The proposal for its page, with its call and cycle and its team with the people (what
+    the permission checks and the team list read), and the page facts of higher domains
+    (`add_page_fact`), by name: one statement, which also reads the facility row for the rest
+    of the page (`facility.queries.remember_facility`). The call's offered instruments are left out
+    (only the editor's request form needs them) and so are the team's people's roles. The
+    other parts are read as rows by `proposal_parts`."""
+    row = db.session.execute(_page_statements()["proposal"], {"proposal_id": proposal_id}).unique().first()
+    if row is None:
+        return None
+    proposal, facility, *values = row
+    if facility is not None:
+        facility_queries.remember_facility(facility)
+    return proposal, dict(zip(sorted(_PAGE_FACTS), values, strict=True))
+
+
+class RequestRow(NamedTuple):
+    id: int
+    code: str
+    shifts: int
+    cycles: int
+    justification: str
+    mode: str | None
+
+
+class SampleRow(NamedTuple):
+    id: int
+    name: str
+    formula: str | None
+    form: Any
+    quantity: str | None
+    hazards: list
+    biological_risk_group: int | None
+
+
+class DateRow(NamedTuple):
+    id: int
+    kind: Any
+    starts_on: Any
+    ends_on: Any
+    note: str | None
+
+
+class LinkRow(NamedTuple):
+    reference: str | None
+    title: str
+
+
+class InvitationRow(NamedTuple):
+    id: int
+    email: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
 class ProposalParts:
-    """What the proposal page lists, as plain rows (attribute access by the names below), one
-    statement each whatever their number: no entity, nothing left to load while rendering."""
+    """What the proposal page lists, as plain rows (attribute access by the names below), all
+    read in one statement whatever their number: no entity, nothing left to load while
+    rendering."""
 
-    requests: list  # id, code, shifts, cycles, justification, mode
-    samples: list  # id, name, formula, form, quantity, hazards, biological_risk_group
-    dates: list  # id, kind, starts_on, ends_on, note
-    links: list  # reference, title
-    invitations: list  # id, email, expires_at: the pending ones only
+    requests: list[RequestRow]  # in the order they were added
+    samples: list[SampleRow]
+    dates: list[DateRow]  # by kind, then first day
+    links: list[LinkRow]  # by the earlier proposal's id
+    invitations: list[InvitationRow]  # the pending ones only
+    open_calls: list[tuple[int, str]]  # (id, title) of the calls open now, soonest deadline first
 
 
 def proposal_parts(proposal_id: int, now: datetime) -> ProposalParts:
-    statements = _page_statements()
-    by_id = {"proposal_id": proposal_id}
-
-    def rows(name: str, params: dict = by_id) -> list:
-        return list(db.session.execute(statements[name], params).all())
-
+    """The page's lists and the open calls (the clone form's choices), one statement."""
+    by_part: list[list] = [[] for _ in range(6)]
+    for r in db.session.execute(_page_statements()["parts"], {"proposal_id": proposal_id, "now": now}):
+        by_part[r.part].append(r)
+    requests, samples, dates, links, invitations, calls = by_part
     return ProposalParts(
-        requests=rows("requests"),
-        samples=rows("samples"),
-        dates=rows("dates"),
-        links=rows("links"),
-        invitations=rows("invitations", {"proposal_id": proposal_id, "now": now}),
+        requests=[RequestRow(r.id, r.t1, r.n1, r.n2, r.t2, r.t3) for r in requests],
+        samples=[SampleRow(r.id, r.t1, r.t2, r.form, r.t4, r.hazards, r.n1) for r in samples],
+        dates=sorted(
+            (DateRow(r.id, r.kind, r.starts_on, r.ends_on, r.t2) for r in dates),
+            key=lambda d: (str(d.kind), d.starts_on),
+        ),
+        links=[LinkRow(r.t1, r.t2) for r in links],
+        invitations=[InvitationRow(r.id, r.t1, r.at) for r in invitations],
+        open_calls=[(r.id, r.t1) for r in sorted(calls, key=lambda r: (r.at, r.id))],
     )
 
 
@@ -530,6 +669,7 @@ def offered_instruments(call_id: int) -> list[CallInstrument]:
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "add_page_fact",
     "ProposalFilters",
     "ProposalParts",
     "ProposalRow",

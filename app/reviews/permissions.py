@@ -98,6 +98,14 @@ def can_view_decision(actor: Any, decision: Any) -> bool:
     )
 
 
+def can_view_decision_of(actor: Any, proposal: Any, *, released_at: Any) -> bool:
+    """`can_view_decision` on the decision's proposal and release instant (the proposal page
+    reads them with the proposal, not the decision entity)."""
+    if can_read_review_results(actor):
+        return True
+    return _is_person(actor) and released_at is not None and any(m.user_id == actor.id for m in proposal.members)
+
+
 def can_read_proposal_for_review(actor: Any, proposal: Any) -> bool:
     """Who may read a proposal because of the review: its assigned, unconflicted reviewers (not
     for proprietary proposals) and the scientists of its instruments once it is handed in.

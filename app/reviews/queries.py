@@ -360,6 +360,20 @@ def find_decision(proposal_id: int) -> Decision | None:
     return db.session.get(Decision, proposal_id)
 
 
+def _decision_outcome(proposal_id):
+    return select(Decision.outcome).where(Decision.proposal_id == proposal_id).scalar_subquery()
+
+
+def _decision_released_at(proposal_id):
+    return select(Decision.released_at).where(Decision.proposal_id == proposal_id).scalar_subquery()
+
+
+def decision_facts() -> dict:
+    """The proposal page's facts for the decision notice (`proposals.queries.add_page_fact`):
+    the outcome (None: no decision yet) and when it was released, read with the proposal."""
+    return {"decision_outcome": _decision_outcome, "decision_released_at": _decision_released_at}
+
+
 def released_decision(proposal_id: int, now: datetime) -> Decision | None:
     """The decision a PI may read: only once released."""
     decision = find_decision(proposal_id)

@@ -695,16 +695,25 @@ def decision(proposal_id: int):
     )
 
 
-def _decision_notice(*, actor, proposal):
+def _decision_notice(*, actor, proposal, facts=None):
     """On the proposal page: a link to the decision, once it may be seen (released, for the
-    team; always for staff and directors)."""
+    team; always for staff and directors). The outcome and release come with the proposal
+    (`queries.decision_facts`); without them, from the decision itself."""
     from markupsafe import Markup, escape
 
-    found = queries.find_decision(proposal.id)
-    if found is None or not permissions.can_view_decision(actor, found):
-        return None
+    if facts is not None and "decision_outcome" in facts:
+        outcome = facts["decision_outcome"]
+        if outcome is None or not permissions.can_view_decision_of(
+            actor, proposal, released_at=facts["decision_released_at"]
+        ):
+            return None
+    else:
+        found = queries.find_decision(proposal.id)
+        if found is None or not permissions.can_view_decision(actor, found):
+            return None
+        outcome = found.outcome
     link = url_for("reviews.decision", proposal_id=proposal.id)
-    text = _("The decision on this proposal: %(outcome)s.", outcome=outcome_label(found.outcome))
+    text = _("The decision on this proposal: %(outcome)s.", outcome=outcome_label(outcome))
     return Markup('<a href="{}">{}</a>').format(link, escape(text))
 
 
@@ -713,7 +722,10 @@ def init_app(app) -> None:
     shows the decision once it may be seen (the proposals domain's notices slot)."""
     from app.accounts import scopes
     from app.core import events
+    from app.proposals import queries as proposal_queries
     from app.proposals.views import NOTICES_SLOT
 
     scopes.register("panel", choices=queries.panel_scope_choices, label=queries.panel_scope_label)
+    for name, build in queries.decision_facts().items():
+        proposal_queries.add_page_fact(name, build)
     events.fill_slot(NOTICES_SLOT, _decision_notice)

@@ -364,6 +364,22 @@ def _published_sessions_of_proposal() -> Select:
     )
 
 
+def has_published_sessions(proposal_id):
+    """Whether the proposal has experiments its team may see, as an EXISTS correlated on
+    `proposal_id` (a column): the proposal page's fact (`proposals.queries.add_page_fact`), so
+    that a proposal with none (most of them) runs no statement for its beamtime notice."""
+    return (
+        select(Booking.id)
+        .join(Experiment, Experiment.booking_id == Booking.id)
+        .join(Award, Award.id == Experiment.award_id)
+        .where(
+            Award.proposal_id == proposal_id,
+            Booking.status.in_([BookingStatus.PUBLISHED, BookingStatus.RUNNING, BookingStatus.COMPLETED]),
+        )
+        .exists()
+    )
+
+
 def published_sessions_of_proposal(proposal_id: int) -> list[Booking]:
     """The proposal's experiments its team may see: published, running, completed (the
     proposal page asks on every view: the statement is built once per process)."""

@@ -80,15 +80,18 @@ ROUTE_LABELS = {
 
 
 #: the proposal page's slot for notices from higher domains (reviews: the released decision);
-#: fillers take (actor=, proposal=) and return markup or None (DESIGN.md §4 rule 6)
+#: fillers take (actor=, proposal=, facts=) and return markup or None (DESIGN.md §4 rule 6).
+#: `facts` holds the values their `queries.add_page_fact` columns read with the proposal (no
+#: statement of their own), or is None when the page was loaded another way (a form's error):
+#: then a filler reads what it needs itself.
 NOTICES_SLOT = "proposals.edit.notices"
 
 
 @bp.app_template_global()
-def proposal_notices(proposal) -> list:
+def proposal_notices(proposal, facts=None) -> list:
     from app.core import events
 
-    return events.slot_contents(NOTICES_SLOT, actor=current_user, proposal=proposal)
+    return events.slot_contents(NOTICES_SLOT, actor=current_user._get_current_object(), proposal=proposal, facts=facts)
 
 
 @bp.app_template_global()
@@ -190,7 +193,7 @@ def _request_form(proposal, formdata=None) -> RequestForm:
     return form
 
 
-def _render_editor(proposal, status: int = 200, **forms):
+def _render_editor(proposal, status: int = 200, facts=None, **forms):
     """The proposal page. What only the editor shows (forms, completeness, suggestions) is
     built only when the person may edit; the clone form only for the team."""
     now = utcnow()
@@ -219,21 +222,23 @@ def _render_editor(proposal, status: int = 200, **forms):
             if is_pi and forms.get("with_suggestions", True)
             else [],
         }
+    parts = queries.proposal_parts(proposal.id, now)  # with the open calls, for the clone form
     clone_form = None
     if permissions.is_team_member(current_user, proposal):
-        other_calls = [(i, title) for i, title in queries.open_call_choices(now) if i != proposal.call_id]
+        other_calls = [(i, title) for i, title in parts.open_calls if i != proposal.call_id]
         if other_calls:
             clone_form = CloneForm(formdata=None)
             clone_form.call_id.choices = other_calls
     return render_template(
         "proposals/edit.html",
         proposal=proposal,
-        parts=queries.proposal_parts(proposal.id, now),
+        parts=parts,
         editable=editable,
         is_pi=is_pi,
         clone_form=clone_form,
         confirm=ConfirmForm(),
         submit_problems=forms.get("submit_problems"),
+        facts=facts,
         now=now,
         labels={"hazard": HAZARD_LABELS, "form": FORM_LABELS, "date": DATE_KIND_LABELS, "subject": SUBJECT_LABELS},
         **editor,
@@ -245,10 +250,11 @@ def _render_editor(proposal, status: int = 200, **forms):
 def edit(proposal_id: int):
     # the same rule and the same answer as services.get_visible_proposal, on the proposal
     # loaded with everything the page shows (queries.proposal_for_page)
-    proposal = queries.proposal_for_page(proposal_id)
-    if proposal is None or not permissions.can_view_proposal(current_user, proposal):
+    found = queries.proposal_for_page(proposal_id)
+    if found is None or not permissions.can_view_proposal(current_user, found[0]):
         raise NotFound("proposal_not_found")
-    return _render_editor(proposal)
+    proposal, facts = found
+    return _render_editor(proposal, facts=facts)
 
 
 @bp.post("/proposals/<int:proposal_id>/autosave")
@@ -626,7 +632,7 @@ def _filters(call_id: int) -> queries.ProposalFilters:
 @login_required
 def call_proposals(call_id: int):
     require(permissions.can_list_call_proposals, current_user)
-    call = queries.call_with_offers(call_id)  # with its offers: one statement, not two
+    call = queries.call_with_offers(call_id)  # with its offers and counts: one statement, not three
     filters = _filters(call_id)
     per_page = min(max(request.args.get("per_page", 50, type=int), 10), 200)
     page = queries.list_call_proposal_rows(filters, page=request.args.get("page", 1, type=int), per_page=per_page)
@@ -639,7 +645,7 @@ def call_proposals(call_id: int):
         routes=list(AccessRoute),
         # translated once per page, not once per row
         status_labels={s.value: str(label) for s, label in STATUS_LABELS.items()},
-        counts=queries.count_by_status(call_id),
+        counts=call.counts,
         args={k: v for k, v in request.args.items() if k != "page"},
     )
 

@@ -559,9 +559,11 @@ def delivery(booking_id: int):
 # --- the proposal page tells its team the dates (the proposals domain's notices slot) -----
 
 
-def _beamtime_notice(actor, proposal):
+def _beamtime_notice(actor, proposal, facts=None):
     if proposal is None:
         return None
+    if facts is not None and facts.get("published_sessions") is False:
+        return None  # read with the proposal: nothing published, no statement of our own
     sessions = queries.published_sessions_of_proposal(proposal.id)
     if not sessions:
         return None
@@ -576,8 +578,10 @@ def _beamtime_notice(actor, proposal):
 
 
 def _register_notice() -> None:
+    from app.proposals import queries as proposal_queries
     from app.proposals.views import NOTICES_SLOT
 
+    proposal_queries.add_page_fact("published_sessions", queries.has_published_sessions)
     events.fill_slot(NOTICES_SLOT, _beamtime_notice)
 
 

@@ -269,6 +269,16 @@ def _count_publications_of_proposal() -> Select:
     )
 
 
+def publications_count_of(proposal_id):
+    """How many publications name the proposal, as a scalar subquery correlated on
+    `proposal_id` (a column): the proposal page's fact (`proposals.queries.add_page_fact`)."""
+    return (
+        select(func.count(distinct(PublicationProposal.publication_id)))
+        .where(PublicationProposal.proposal_id == proposal_id)
+        .scalar_subquery()
+    )
+
+
 def count_publications_of_proposal(proposal_id: int) -> int:
     """How many publications name the proposal (the proposal page's notice): one count, no
     publication loaded; the statement is built once per process."""

@@ -357,11 +357,15 @@ def overdue_notice(*, actor, proposal):
     )
 
 
-def publications_notice(*, actor, proposal):
-    """On the proposal page: a link to its publications."""
+def publications_notice(*, actor, proposal, facts=None):
+    """On the proposal page: a link to its publications (the count comes with the proposal,
+    `queries.publications_count_of`, or is read here when it did not)."""
     if proposal.status.value in ("draft", "withdrawn") or not can_view_proposal(actor, proposal):
         return None
-    count = queries.count_publications_of_proposal(proposal.id)
+    if facts is not None and "publications" in facts:
+        count = facts["publications"] or 0
+    else:
+        count = queries.count_publications_of_proposal(proposal.id)
     text = _("Publications of this proposal: %(n)s.", n=count)
     link = url_for("outcomes.proposal_publications", proposal_id=proposal.id)
     return Markup('<a class="alert-link" href="{}">{}</a>').format(link, escape(text))
@@ -369,8 +373,10 @@ def publications_notice(*, actor, proposal):
 
 def init_app(app) -> None:
     from app.core import events
+    from app.proposals import queries as proposal_queries
     from app.proposals.views import NOTICES_SLOT
     from app.reviews.views import PI_RECORD_SLOT
 
+    proposal_queries.add_page_fact("publications", queries.publications_count_of)
     events.fill_slot(PI_RECORD_SLOT, overdue_notice)
     events.fill_slot(NOTICES_SLOT, publications_notice)
