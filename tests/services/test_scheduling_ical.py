@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import vobject
 
 from app.extensions import db
 from app.facility.models import BookingKind, BookingStatus
@@ -17,6 +16,7 @@ from tests import factories_proposals as fp
 from tests.factories import make_user
 from tests.factories_facility import make_facility
 from tests.factories_scheduling import add_booking, make_award, make_experiment
+from tests.ical_reading import read_feed
 
 ZURICH = ZoneInfo("Europe/Zurich")
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -62,13 +62,13 @@ def instrument_feed(instrument, owner) -> str:
 
 
 def events(text: str) -> dict[str, object]:
-    cal = vobject.readOne(text)
+    cal = read_feed(text)
     return {ev.uid.value: ev for ev in getattr(cal, "vevent_list", [])}
 
 
 def test_feed_has_the_facility_time_zone_and_times_round_trip_across_daylight_saving(s):
     text = user_feed(pi_of(s["award"]))
-    cal = vobject.readOne(text)
+    cal = read_feed(text)
     assert [tz.tzid.value for tz in cal.vtimezone_list] == ["Europe/Zurich"]
     assert "DTSTART;TZID=Europe/Zurich:20270327T160000" in text
     by_uid = events(text)
@@ -150,6 +150,6 @@ def test_the_instrument_feed_has_published_experiments_and_blocks(s):
 def test_an_empty_feed_is_still_a_valid_calendar_with_its_zone(s):
     nobody = make_user()
     db.session.commit()
-    cal = vobject.readOne(user_feed(nobody))
+    cal = read_feed(user_feed(nobody))
     assert getattr(cal, "vevent_list", []) == []
     assert cal.vtimezone.tzid.value == "Europe/Zurich"

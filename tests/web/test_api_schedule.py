@@ -5,7 +5,6 @@ revoked feed refused; nothing changes on a refusal."""
 from datetime import date, timedelta
 
 import pytest
-import vobject
 
 from app.accounts import services as accounts
 from app.accounts.models import Role
@@ -17,6 +16,7 @@ from tests.dbstate import db_fingerprint
 from tests.factories import make_user
 from tests.factories_facility import make_facility
 from tests.factories_scheduling import add_booking, make_award, make_experiment, make_rapid_call
+from tests.ical_reading import read_feed
 
 FAR = date(2090, 3, 1)
 
@@ -298,7 +298,7 @@ def test_a_feed_url_is_shown_once_works_and_is_refused_once_revoked(client, w, a
     anonymous = app.test_client()
     feed = anonymous.get(path)
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
-    cal = vobject.readOne(feed.text)
+    cal = read_feed(feed.text)
     assert [ev.uid.value for ev in cal.vevent_list] == [f"experiment-{w['running'].booking_id}@beamtime"]
     with app.app_context():
         from sqlalchemy import select
