@@ -43,23 +43,8 @@ def _runs(mask: int) -> list[tuple[int, int]]:
 def repack(grid: Grid, contexts: Sequence[AwardContext], placements: Placements, period: dict[str, int]) -> Placements:
     """A schedule at least as good as `placements` (same group), segments repacked."""
     w = grid.problem.weights
-    by_key = {c.key: c for c in contexts}
-    out: Placements = {k: sorted(v, key=lambda s: s.start) for k, v in sorted(placements.items()) if v}
-    occ = Occupancy(grid, by_key)
-    for v in out.values():
-        for s in v:
-            occ.add(s)
-    n = grid.horizon
-    all_shifts = span(0, n)
-    per_inst: dict[str, list[AwardContext]] = {}
-    for c in sorted(contexts, key=lambda c: c.key):
-        if c.slots >= 1 and c.starts and c.score > 0:
-            per_inst.setdefault(c.instrument.key, []).append(c)
-    for inst_key in sorted(per_inst):
-        # single-session awards only: their whole value lies in one segment
-        pool_all = [c for c in per_inst[inst_key] if c.sessions_left == 1 or c.remaining < 2 * c.min_len]
-        if not pool_all:
-            continue
+    out, occ, all_shifts, pools = _start(grid, contexts, placements)
+    for inst_key, pool_all in pools:
         c_over = grid.instruments[inst_key].changeover
         step = period.get(inst_key, 1)
         for ga, gb in _runs(~grid.base(inst_key) & all_shifts):
@@ -203,22 +188,8 @@ def repack_all(
     new layout only when it carries more than the old one.
     """
     w = grid.problem.weights
-    by_key = {c.key: c for c in contexts}
-    out: Placements = {k: sorted(v, key=lambda s: s.start) for k, v in sorted(placements.items()) if v}
-    occ = Occupancy(grid, by_key)
-    for v in out.values():
-        for s in v:
-            occ.add(s)
-    n = grid.horizon
-    all_shifts = span(0, n)
-    per_inst: dict[str, list[AwardContext]] = {}
-    for c in sorted(contexts, key=lambda c: c.key):
-        if c.slots >= 1 and c.starts and c.score > 0:
-            per_inst.setdefault(c.instrument.key, []).append(c)
-    for inst_key in sorted(per_inst):
-        pool_all = [c for c in per_inst[inst_key] if c.sessions_left == 1 or c.remaining < 2 * c.min_len]
-        if not pool_all:
-            continue
+    out, occ, all_shifts, pools = _start(grid, contexts, placements)
+    for inst_key, pool_all in pools:
         c_over = grid.instruments[inst_key].changeover
         step = period.get(inst_key, 1)
         mine = [c for c in pool_all if out.get(c.key)]
@@ -263,3 +234,25 @@ def repack_all(
             out[c.key] = [s]
             occ.add(s)
     return {k: v for k, v in out.items() if v}
+
+
+def _start(grid: Grid, contexts: Sequence[AwardContext], placements: Placements):
+    """What both repack passes start from: the schedule sorted by start, its occupancy, the
+    whole horizon as a mask, and per instrument (in key order) its pool of single-session
+    awards (their whole value lies in one segment), instruments without one left out."""
+    by_key = {c.key: c for c in contexts}
+    out: Placements = {k: sorted(v, key=lambda s: s.start) for k, v in sorted(placements.items()) if v}
+    occ = Occupancy(grid, by_key)
+    for v in out.values():
+        for s in v:
+            occ.add(s)
+    per_inst: dict[str, list[AwardContext]] = {}
+    for c in sorted(contexts, key=lambda c: c.key):
+        if c.slots >= 1 and c.starts and c.score > 0:
+            per_inst.setdefault(c.instrument.key, []).append(c)
+    pools = []
+    for inst_key in sorted(per_inst):
+        pool = [c for c in per_inst[inst_key] if c.sessions_left == 1 or c.remaining < 2 * c.min_len]
+        if pool:
+            pools.append((inst_key, pool))
+    return out, occ, span(0, grid.horizon), pools
