@@ -66,19 +66,21 @@ def saved(
     form: FlaskForm,
     action: Callable[[], Any],
     *,
-    rerender: Callable[[FlaskForm], Any],
-    done: str,
-    then: str,
+    rerender: Callable[[FlaskForm, int], Any],
+    done: str | Callable[[Any], str],
+    then: str | Callable[[Any], str],
 ) -> Any:
-    """Run a form's service: on success say `done` and go to `then`; when the service refuses,
-    show the form again with the message next to the field it named (nothing was saved)."""
+    """Run a form's service: on success say `done` and go to `then` (either may be built from the
+    service's result, after it ran); when the service refuses, show the form again with the
+    message next to the field it named and the refusal's status (422 a bad value, 409 a clash
+    or a wrong state): nothing was saved."""
     try:
-        action()
+        result = action()
     except REFUSALS as exc:
         attach_error(form, exc)
-        return rerender(form)
-    flash(done, "success")
-    return redirect(then)
+        return rerender(form, exc.status)
+    flash(done(result) if callable(done) else done, "success")
+    return redirect(then(result) if callable(then) else then)
 
 
 def uploaded(file: Any, limit: int) -> tuple[bytes, str | None]:

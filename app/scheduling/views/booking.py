@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.core.errors import Conflict, InvalidState, ValidationFailed
+from app.core.errors import Conflict, ValidationFailed
 from app.core.permissions import require
 from app.facility import queries as facility_queries
 from app.scheduling import permissions, queries, services
@@ -130,18 +130,17 @@ def book_session_post(award_id: int):
     form.shift.choices = list(enumerate(facility_queries.grid().labels))
     if not form.validate_on_submit():
         return _render_session(award, form, status=422)
-    try:
-        booking = services.book_rapid_access(
+    return actions.saved(
+        form,
+        lambda: services.book_rapid_access(
             award.id, day=form.day.data, shift=form.shift.data, length=form.length.data, actor=current_user
-        )
-    except ValidationFailed as exc:
-        actions.attach_error(form, exc)
-        return _render_session(award, form, status=422)
-    except (Conflict, InvalidState) as exc:
-        form.form_errors.append(message(exc))
-        return _render_session(award, form, status=409)
-    flash(_("Your session starts %(starts)s.", starts=facility_queries.grid().local(booking.starts_at)), "success")
-    return redirect(url_for(".book_session", award_id=award.id))
+        ),
+        rerender=lambda form, status: _render_session(award, form, status=status),
+        done=lambda booking: _(
+            "Your session starts %(starts)s.", starts=facility_queries.grid().local(booking.starts_at)
+        ),
+        then=url_for(".book_session", award_id=award.id),
+    )
 
 
 # --- the awards of a cycle, with the solver's setting per award --------------------------

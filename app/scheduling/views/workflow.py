@@ -292,23 +292,20 @@ def add(name: str):
     form = _add_form(cycle, AddForm())
     if not form.validate_on_submit():
         return _render_timeline(cycle, add_form=form, status=422)
-    try:
-        booking = services.add_experiment(
+    return actions.saved(
+        form,
+        lambda: services.add_experiment(
             form.award_id.data,
             day=form.day.data,
             shift=form.shift.data,
             length=form.length.data,
             confirm=form.confirm.data == "1",
             actor=current_user,
-        )
-    except ValidationFailed as exc:
-        actions.attach_error(form, exc)
-        return _render_timeline(cycle, add_form=form, status=422)
-    except (Conflict, InvalidState) as exc:
-        form.form_errors.append(message(exc))
-        return _render_timeline(cycle, add_form=form, status=409)
-    flash(_("Session added."), "success")
-    return redirect(url_for(".timeline", name=cycle.name, start=_day_of(booking)))
+        ),
+        rerender=lambda form, status: _render_timeline(cycle, add_form=form, status=status),
+        done=_("Session added."),
+        then=lambda booking: url_for(".timeline", name=cycle.name, start=_day_of(booking)),
+    )
 
 
 def _day_of(booking) -> str:
@@ -418,23 +415,20 @@ def move(booking_id: int):
     form.shift.choices = _shift_choices()
     if not form.validate_on_submit():
         return _render_experiment(booking_id, move=form, status=422)
-    try:
-        services.move_experiment(
+    return actions.saved(
+        form,
+        lambda: services.move_experiment(
             booking.id,
             day=form.day.data,
             shift=form.shift.data,
             length=form.length.data,
             confirm=form.confirm.data == "1",
             actor=current_user,
-        )
-    except ValidationFailed as exc:
-        actions.attach_error(form, exc)
-        return _render_experiment(booking_id, move=form, status=422)
-    except (Conflict, InvalidState) as exc:
-        form.form_errors.append(message(exc))
-        return _render_experiment(booking_id, move=form, status=409)
-    flash(_("Moved."), "success")
-    return redirect(url_for(".timeline", name=_cycle_name(booking), start=_day_of(booking)))
+        ),
+        rerender=lambda form, status: _render_experiment(booking_id, move=form, status=status),
+        done=_("Moved."),
+        then=lambda _result: url_for(".timeline", name=_cycle_name(booking), start=_day_of(booking)),
+    )
 
 
 def _cycle_name(booking) -> str:
@@ -470,13 +464,15 @@ def swap(booking_id: int):
     form.other_id.choices = [(b.id, b.title) for b, _e in queries.swap_candidates(booking)]
     if not form.validate_on_submit():
         return _render_experiment(booking_id, swap=form, status=422)
-    try:
-        services.swap_experiments(booking.id, form.other_id.data, confirm=form.confirm.data == "1", actor=current_user)
-    except (Conflict, InvalidState) as exc:
-        form.form_errors.append(message(exc))
-        return _render_experiment(booking_id, swap=form, status=409)
-    flash(_("Swapped."), "success")
-    return redirect(url_for(".timeline", name=_cycle_name(booking), start=_day_of(booking)))
+    return actions.saved(
+        form,
+        lambda: services.swap_experiments(
+            booking.id, form.other_id.data, confirm=form.confirm.data == "1", actor=current_user
+        ),
+        rerender=lambda form, status: _render_experiment(booking_id, swap=form, status=status),
+        done=_("Swapped."),
+        then=lambda _result: url_for(".timeline", name=_cycle_name(booking), start=_day_of(booking)),
+    )
 
 
 def _simple(booking_id: int, action, done: str):

@@ -111,7 +111,7 @@ def save_report(experiment_id: int):
     return actions.saved(
         form,
         lambda: services.save_report(experiment_id, form.body.data or "", submit=submit, actor=current_user),
-        rerender=lambda form: _render_report(experiment, form=form, status=422),
+        rerender=lambda form, _status: _render_report(experiment, form=form, status=422),
         done=_("Your report is submitted. Thank you.") if submit else _("Draft saved."),
         then=url_for(".report", experiment_id=experiment_id),
     )
@@ -130,7 +130,7 @@ def upload_report_pdf(experiment_id: int):
         lambda: services.upload_report_pdf(
             experiment_id, data, filename, upload_dir=current_app.config["UPLOAD_DIR"], actor=current_user
         ),
-        rerender=lambda form: _render_report(experiment, pdf_form=form, status=422),
+        rerender=lambda form, _status: _render_report(experiment, pdf_form=form, status=422),
         done=_("Your report is submitted. Thank you."),
         then=url_for(".report", experiment_id=experiment_id),
     )
