@@ -56,17 +56,23 @@ def _column(model, mode: Mode):
     return getattr(model, Mode(mode).value)
 
 
-def _usage_where(f: Filters, query, *, unit: str | None = None, units: tuple[str, ...] = (), instruments: bool = True):
-    if units:
-        query = query.where(ReportUsage.unit.in_(units))
-    else:
-        query = query.where(ReportUsage.unit == (unit or f.unit))
+def _period_where(f: Filters, query):
+    """The filters every usage read shares: years, cycles, access routes."""
     if f.years:
         query = query.where(ReportUsage.year.in_(f.years))
     if f.cycle_ids:
         query = query.where(ReportUsage.cycle_id.in_(f.cycle_ids))
     if f.routes:
         query = query.where(ReportUsage.route.in_(f.routes))
+    return query
+
+
+def _usage_where(f: Filters, query, *, unit: str | None = None, units: tuple[str, ...] = (), instruments: bool = True):
+    if units:
+        query = query.where(ReportUsage.unit.in_(units))
+    else:
+        query = query.where(ReportUsage.unit == (unit or f.unit))
+    query = _period_where(f, query)
     if f.countries:
         query = query.where(ReportUsage.country.in_(f.countries))
     if instruments:
@@ -136,12 +142,7 @@ def instrument_table(f: Filters, host: str | None) -> list[dict]:
         .where(ReportUsage.unit == Unit.SHIFTS_REQUESTED, ReportUsage.instrument_id != metrics.ALL_INSTRUMENTS)
         .group_by(ReportUsage.cycle_id, ReportUsage.instrument_id, ReportUsage.country)
     )
-    if f.years:
-        query = query.where(ReportUsage.year.in_(f.years))
-    if f.cycle_ids:
-        query = query.where(ReportUsage.cycle_id.in_(f.cycle_ids))
-    if f.routes:
-        query = query.where(ReportUsage.route.in_(f.routes))
+    query = _period_where(f, query)
     if f.instrument_ids:
         query = query.where(ReportUsage.instrument_id.in_(f.instrument_ids))
     cells: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
