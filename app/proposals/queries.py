@@ -18,8 +18,7 @@ from app.accounts.queries import Page, paginate
 from app.core.db import utcnow
 from app.core.errors import NotFound
 from app.extensions import db
-from app.facility import queries as facility_queries
-from app.facility.models import FACILITY_ID, Facility, Instrument, OperatingMode
+from app.facility.models import Instrument, OperatingMode
 from app.proposals.models import (
     AccessRoute,
     BeamtimeRequest,
@@ -201,9 +200,9 @@ def list_call_proposals(filters: ProposalFilters, *, page: int = 1, per_page: in
     return paginate(call_proposals_query(filters), page, per_page)
 
 
-@dataclass(frozen=True, slots=True)
-class ProposalRow:
-    """One line of the staff list, ready to print: no entity behind it, nothing left to load."""
+class ProposalRow(NamedTuple):
+    """One line of the staff list, ready to print: no entity behind it, nothing left to load.
+    (A named tuple: 50 a page, and a frozen dataclass's `__init__` cost more than its SQL.)"""
 
     id: int
     reference: str | None
@@ -225,10 +224,10 @@ _PI_USER = aliased(User, name="pi_user")
 #: built once each, then run with each request's values. Building them (the page's subquery,
 #: the PI's aliases, the union of requests and countries) and computing their cache keys cost
 #: more than running them on SQLite. At most one per combination of filters used.
-_ROW_STATEMENTS: dict[tuple[str, ...], tuple[Select, Select, Select]] = {}
+_ROW_STATEMENTS: dict[tuple[str, ...], tuple[Select, Select, Select, Select]] = {}
 
 
-def _row_statements(filters: ProposalFilters) -> tuple[tuple[Select, Select, Select], dict[str, Any]]:
+def _row_statements(filters: ProposalFilters) -> tuple[tuple[Select, Select, Select, Select], dict[str, Any]]:
     conditions, params = _filter(filters)
     shape = tuple(sorted(params))
     statements = _ROW_STATEMENTS.get(shape)
@@ -237,31 +236,35 @@ def _row_statements(filters: ProposalFilters) -> tuple[tuple[Select, Select, Sel
     return statements, params
 
 
-def _build_row_statements(conditions: list[ColumnElement[bool]]) -> tuple[Select, Select, Select]:
+def _build_row_statements(conditions: list[ColumnElement[bool]]) -> tuple[Select, Select, Select, Select]:
+    """The staff list's page: rows without and with the total, the total alone, the parts."""
     pi, pi_user = _PI, _PI_USER
-    # the page's proposals first (the total by a window count over the filtered proposals
-    # alone), then the PI of those rows only: joined over the whole call, the PI would cost
-    # one lookup per proposal of the call
-    page_of = (
-        select(
-            Proposal.id,
-            Proposal.reference,
-            Proposal.title,
-            Proposal.status,
-            func.count().over().label("total"),
+
+    def rows_of(*counted: ColumnElement) -> Select:
+        # the page's ids first, sorted on the narrow (id, reference) alone; then the page's
+        # titles, statuses and PIs for those rows only: joined over the whole call, the PI
+        # would cost one lookup per proposal of the call, and the wide rows a slower sort
+        page_of = (
+            select(Proposal.id, Proposal.reference, *counted)
+            .where(*conditions)
+            .order_by(*_LIST_ORDER)
+            .limit(bindparam("limit", type_=Integer))
+            .offset(bindparam("offset", type_=Integer))
+            .subquery("page_of")
         )
-        .where(*conditions)
-        .order_by(*_LIST_ORDER)
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
-        .subquery("page_of")
-    )
-    rows = (
-        select(page_of, pi_user.name, pi.institution_name)
-        .outerjoin(pi, and_(pi.proposal_id == page_of.c.id, pi.role == MemberRole.PI))
-        .outerjoin(pi_user, pi_user.id == pi.user_id)
-        .order_by(page_of.c.reference.is_(None), page_of.c.reference, page_of.c.id)
-    )
+        shown = aliased(Proposal, name="shown")
+        return (
+            select(page_of, shown.title, shown.status, pi_user.name, pi.institution_name)
+            .join(shown, shown.id == page_of.c.id)
+            .outerjoin(pi, and_(pi.proposal_id == page_of.c.id, pi.role == MemberRole.PI))
+            .outerjoin(pi_user, pi_user.id == pi.user_id)
+            .order_by(page_of.c.reference.is_(None), page_of.c.reference, page_of.c.id)
+        )
+
+    rows = rows_of()
+    # the total of a filter the header's counts cannot answer: a window count over the
+    # filtered proposals alone, computed before the LIMIT
+    counted_rows = rows_of(func.count().over().label("total"))
     total = select(func.count()).select_from(Proposal).where(*conditions)
     ids = bindparam("ids", expanding=True)
     parts = (
@@ -280,49 +283,73 @@ def _build_row_statements(conditions: list[ColumnElement[bool]]) -> tuple[Select
             .distinct()
         )
     )
-    return rows, total, parts
+    return rows, counted_rows, total, parts
 
 
-def list_call_proposal_rows(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -> Page[ProposalRow]:
+def total_from_counts(filters: ProposalFilters, counts: dict[str, int]) -> int | None:
+    """The number of proposals a staff-list filter finds, from its call's counts by status
+    (`CallHeader.counts`, read with the page's header) when the filter is by call and status
+    alone; None when it needs the statement's own count (instrument, country, route, text)."""
+    if filters.call_id is None or filters.member_id is not None:
+        return None
+    if filters.instrument_id or filters.country or filters.route or filters.text.strip():
+        return None
+    drafts = ProposalStatus.DRAFT.value
+    if filters.status:
+        return 0 if filters.status == drafts and not filters.include_drafts else counts.get(filters.status, 0)
+    return sum(n for status, n in counts.items() if filters.include_drafts or status != drafts)
+
+
+def list_call_proposal_rows(
+    filters: ProposalFilters, *, page: int = 1, per_page: int = 50, total: int | None = None
+) -> Page[ProposalRow]:
     """A page of the staff list in two statements whatever its size: the page's rows (PI
-    joined, the total by a window count), then the page's requests and team countries."""
+    joined, the total by a window count unless the caller knows it: `total_from_counts`),
+    then the page's requests and team countries."""
     page = max(1, page)
-    (rows_of, total_of, parts_of), params = _row_statements(filters)
-    rows = db.session.execute(rows_of, {**params, "limit": per_page, "offset": (page - 1) * per_page}).all()
-    if rows:
-        total = rows[0].total
-    else:  # past the last page (or nothing at all): the window has no row to say it
-        total = db.session.scalar(total_of, params) or 0
+    (rows_of, counted_rows_of, total_of, parts_of), params = _row_statements(filters)
+    params = {**params, "limit": per_page, "offset": (page - 1) * per_page}
+    # plain rows of columns: through the session's connection, without the ORM's result
+    # machinery (no entity here; the session's transaction and flush rules are the same)
+    connection = db.session.connection()
+    rows = connection.execute(rows_of if total is not None else counted_rows_of, params).all()
+    if not rows:  # past the last page (or nothing at all): no row to carry the window's count
+        if total is None:
+            total = connection.execute(total_of, params).scalar() or 0
         return Page([], total, page, per_page)
+    if total is None:
+        total = rows[0].total
     requests: dict[int, list[tuple[int, str]]] = {}
     shifts: dict[int, int] = {}
     countries: dict[int, list[str]] = {}
-    parts = db.session.execute(parts_of, {"ids": [row.id for row in rows]}).all()
+    parts = connection.execute(parts_of, {"ids": [row[0] for row in rows]}).all()
     for proposal_id, code, n, cycles, request_id in parts:
         if request_id is None:
             countries.setdefault(proposal_id, []).append(code)
         else:
             requests.setdefault(proposal_id, []).append((request_id, f"{code} ({n})"))
             shifts[proposal_id] = shifts.get(proposal_id, 0) + n * cycles
-    items = [
-        ProposalRow(
-            id=row.id,
-            reference=row.reference,
-            title=row.title,
-            status=row.status,
-            pi_name=row.name,
-            pi_institution=row.institution_name,
-            countries=" ".join(sorted(countries.get(row.id, ()))),
-            instruments=", ".join(text for _id, text in sorted(requests.get(row.id, []))),
-            shifts=shifts.get(row.id, 0),
+    items = []
+    for proposal_id, reference, *rest in rows:  # id, reference[, total], title, status, PI, institution
+        title, status, pi_name, pi_institution = rest[-4:]
+        asked = requests.get(proposal_id)
+        items.append(
+            ProposalRow(
+                proposal_id,
+                reference,
+                title,
+                status,
+                pi_name,
+                pi_institution,
+                " ".join(sorted(countries.get(proposal_id, ()))),
+                ", ".join(text for _id, text in sorted(asked)) if asked else "",
+                shifts.get(proposal_id, 0),
+            )
         )
-        for row in rows
-    ]
     return Page(items, total, page, per_page)
 
 
-@dataclass(frozen=True, slots=True)
-class OfferRow:
+class OfferRow(NamedTuple):
     instrument_id: int
     code: str
 
@@ -369,12 +396,16 @@ def _call_with_offers_statement() -> Select:
 def call_with_offers(call_id: int) -> CallHeader:
     """A call's title with its offered instruments and its counts by status, in one statement
     (the staff list's header, instrument filter and counts). Raises: NotFound call_not_found."""
-    rows = db.session.execute(_call_with_offers_statement(), {"call_id": call_id}).all()
-    if not rows or rows[0].part != 0:
+    rows = db.session.connection().execute(_call_with_offers_statement(), {"call_id": call_id}).all()
+    if not rows or rows[0][0] != 0:
         raise NotFound("call_not_found")
-    offers = [OfferRow(row.instrument_id, row.code) for row in rows if row.part == 0 and row.instrument_id is not None]
-    counts = {str(row.code): row.n for row in rows if row.part == 1}
-    return CallHeader(rows[0].id, rows[0].title, offers, counts)
+    offers, counts = [], {}
+    for part, _call, _title, instrument_id, code, _position, n in rows:
+        if part == 1:
+            counts[str(code)] = n
+        elif instrument_id is not None:
+            offers.append(OfferRow(instrument_id, code))
+    return CallHeader(rows[0][1], rows[0][2], offers, counts)
 
 
 #: page facts: scalar columns higher domains add to the proposal page's statement so that their
@@ -404,12 +435,15 @@ def _page_statements() -> dict[str, Select]:
         # the team joined (2-7 rows, one round trip less than a selectin load), the facts of
         # the higher domains' notices as correlated scalar subqueries: one statement in all
         # and the facility row (the layout's name, every date's zone): a LEFT JOIN on its one id
-        "proposal": select(Proposal, Facility, *facts)
-        .outerjoin(Facility, Facility.id == FACILITY_ID)
+        "proposal": select(Proposal, *facts)
         .where(Proposal.id == proposal_id)
         .options(
             joinedload(Proposal.call).lazyload(Call.instruments),
-            joinedload(Proposal.members).joinedload(ProposalMember.user).lazyload(User.roles),
+            # the team's names (what the page shows of them: their affiliations are the
+            # member rows' snapshot), not their roles or current institutions
+            joinedload(Proposal.members)
+            .joinedload(ProposalMember.user)
+            .options(lazyload(User.roles), lazyload(User.institution)),
         ),
         "parts": _parts_statement(proposal_id, bindparam("now", type_=Invitation.expires_at.type)),
     }
@@ -508,16 +542,15 @@ _TYPED = {
 def proposal_for_page(proposal_id: int) -> tuple[Proposal, Mapping[str, Any]] | None:
     """The proposal for its page, with its call and cycle and its team with the people (what
     the permission checks and the team list read), and the page facts of higher domains
-    (`add_page_fact`), by name: one statement, which also reads the facility row for the rest
-    of the page (`facility.queries.remember_facility`). The call's offered instruments are left out
-    (only the editor's request form needs them) and so are the team's people's roles. The
-    other parts are read as rows by `proposal_parts`."""
+    (`add_page_fact`), by name: one statement. The facility row (the layout's name, every
+    date's zone) came with the session's person (`accounts.services.add_session_companion`).
+    The call's offered instruments are left out (only the editor's request form needs them)
+    and so are the team's people's roles and current institutions. The other parts are read
+    as rows by `proposal_parts`."""
     row = db.session.execute(_page_statements()["proposal"], {"proposal_id": proposal_id}).unique().first()
     if row is None:
         return None
-    proposal, facility, *values = row
-    if facility is not None:
-        facility_queries.remember_facility(facility)
+    proposal, *values = row
     return proposal, dict(zip(sorted(_PAGE_FACTS), values, strict=True))
 
 

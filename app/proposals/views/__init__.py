@@ -47,6 +47,7 @@ from app.proposals.forms import (
 )
 from app.proposals.models import AccessRoute
 from app.proposals.status import ProposalStatus
+from app.proposals.views import fragments
 from app.web import actions, navigation
 from app.web.forms import ConfirmForm
 from app.web.messages import MESSAGES, message
@@ -635,16 +636,23 @@ def call_proposals(call_id: int):
     call = queries.call_with_offers(call_id)  # with its offers and counts: one statement, not three
     filters = _filters(call_id)
     per_page = min(max(request.args.get("per_page", 50, type=int), 10), 200)
-    page = queries.list_call_proposal_rows(filters, page=request.args.get("page", 1, type=int), per_page=per_page)
+    page = queries.list_call_proposal_rows(
+        filters,
+        page=request.args.get("page", 1, type=int),
+        per_page=per_page,
+        total=queries.total_from_counts(filters, call.counts),  # the header's counts, when they answer
+    )
     return render_template(
         "proposals/call_proposals.html",
         call=call,
         page=page,
         filters=filters,
-        statuses=list(ProposalStatus),
-        routes=list(AccessRoute),
-        # translated once per page, not once per row
-        status_labels={s.value: str(label) for s, label in STATUS_LABELS.items()},
+        # translated once per page, not once per row, in the order of the statuses
+        status_labels={s.value: str(STATUS_LABELS[s]) for s in ProposalStatus},
+        instrument_choices=[(offer.instrument_id, offer.code) for offer in call.instruments],
+        route_choices=[(r.value, access_route_label(r)) for r in AccessRoute],
+        proposal_rows=fragments.proposal_rows,
+        option_tags=fragments.option_tags,
         counts=call.counts,
         args={k: v for k, v in request.args.items() if k != "page"},
     )
