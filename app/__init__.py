@@ -70,7 +70,7 @@ def _register_domains(app: Flask) -> None:
     from app.core import models as _core_models  # noqa: F401 - tables
     from app.core import permissions
     from app.jobs import registry as _jobs_registry  # noqa: F401 - job kinds
-    from app.web import errors, navigation, security, templating
+    from app.web import errors, navigation, reads, security, templating
     from app.web import views as web_views
 
     permissions.register(accounts_permissions)
@@ -124,6 +124,7 @@ def _register_domains(app: Flask) -> None:
     permissions.register(desk_permissions)
     errors.init_app(app)
     security.init_app(app)
+    reads.init_app(app)  # read-only views: autocommit on PostgreSQL, writes refused
     templating.init_app(app)
     navigation.init_app(app)
     app.register_blueprint(web_views.bp)

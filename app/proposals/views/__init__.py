@@ -51,6 +51,7 @@ from app.proposals.views import fragments
 from app.web import actions, navigation
 from app.web.forms import ConfirmForm
 from app.web.messages import MESSAGES, message
+from app.web.reads import read_only
 from app.web.templating import local_datetime
 
 bp = Blueprint("proposals", __name__, template_folder="../templates")
@@ -247,6 +248,7 @@ def _render_editor(proposal, status: int = 200, facts=None, **forms):
 
 
 @bp.get("/proposals/<int:proposal_id>")
+@read_only
 @login_required
 def edit(proposal_id: int):
     # the same rule and the same answer as services.get_visible_proposal, on the proposal
@@ -630,6 +632,7 @@ def _filters(call_id: int) -> queries.ProposalFilters:
 
 
 @bp.get("/staff/calls/<int:call_id>/proposals")
+@read_only
 @login_required
 def call_proposals(call_id: int):
     require(permissions.can_list_call_proposals, current_user)
