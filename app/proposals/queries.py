@@ -10,24 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Select,
-    String,
-    and_,
-    bindparam,
-    cast,
-    distinct,
-    exists,
-    func,
-    literal,
-    literal_column,
-    null,
-    or_,
-    select,
-)
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, cast, exists, func, literal, null, or_, select
 from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 
 from app.accounts.models import User
@@ -246,23 +229,15 @@ _ROW_STATEMENTS: dict[tuple[str, ...], tuple[Select, Select, Select, Select]] = 
 
 def _row_statements(filters: ProposalFilters) -> tuple[tuple[Select, Select, Select, Select], dict[str, Any]]:
     conditions, params = _filter(filters)
-    dialect = db.session.get_bind().dialect.name
-    shape = (dialect, *sorted(params))
+    shape = tuple(sorted(params))
     statements = _ROW_STATEMENTS.get(shape)
     if statements is None:
-        statements = _ROW_STATEMENTS[shape] = _build_row_statements(conditions, aggregated=dialect == "postgresql")
+        statements = _ROW_STATEMENTS[shape] = _build_row_statements(conditions)
     return statements, params
 
 
-def _build_row_statements(
-    conditions: list[ColumnElement[bool]], *, aggregated: bool
-) -> tuple[Select, Select, Select, Select]:
-    """The staff list's page: rows without and with the total, the total alone, the parts.
-
-    `aggregated` (PostgreSQL): each row carries its team's countries, its requests and their
-    shifts, aggregated in the database by correlated subqueries over the page's 50 rows (one
-    round trip instead of two: the parts statement is not needed). SQLite reads the parts in a
-    second statement (its `group_concat` has no ORDER BY before 3.44)."""
+def _build_row_statements(conditions: list[ColumnElement[bool]]) -> tuple[Select, Select, Select, Select]:
+    """The staff list's page: rows without and with the total, the total alone, the parts."""
     pi, pi_user = _PI, _PI_USER
 
     def rows_of(*counted: ColumnElement) -> Select:
@@ -278,36 +253,8 @@ def _build_row_statements(
             .subquery("page_of")
         )
         shown = aliased(Proposal, name="shown")
-        parts: list[ColumnElement] = []
-        if aggregated:
-            parts = [
-                select(
-                    func.string_agg(
-                        distinct(ProposalMember.country_code),
-                        aggregate_order_by(literal_column("' '"), ProposalMember.country_code),
-                    )
-                )
-                .where(ProposalMember.proposal_id == page_of.c.id)
-                .scalar_subquery()
-                .label("countries"),
-                select(
-                    func.string_agg(
-                        Instrument.code + " (" + cast(BeamtimeRequest.shifts, String) + ")",
-                        aggregate_order_by(literal_column("', '"), BeamtimeRequest.id),
-                    )
-                )
-                .select_from(BeamtimeRequest)
-                .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
-                .where(BeamtimeRequest.proposal_id == page_of.c.id)
-                .scalar_subquery()
-                .label("instruments"),
-                select(func.sum(BeamtimeRequest.shifts * BeamtimeRequest.cycles))
-                .where(BeamtimeRequest.proposal_id == page_of.c.id)
-                .scalar_subquery()
-                .label("shifts"),
-            ]
         return (
-            select(page_of, shown.title, shown.status, pi_user.name, pi.institution_name, *parts)
+            select(page_of, shown.title, shown.status, pi_user.name, pi.institution_name)
             .join(shown, shown.id == page_of.c.id)
             .outerjoin(pi, and_(pi.proposal_id == page_of.c.id, pi.role == MemberRole.PI))
             .outerjoin(pi_user, pi_user.id == pi.user_id)
@@ -372,26 +319,6 @@ def list_call_proposal_rows(
         return Page([], total, page, per_page)
     if total is None:
         total = rows[0].total
-    if "countries" in rows[0]._fields:  # aggregated in the database (PostgreSQL): the parts came with the rows
-        return Page(
-            [
-                ProposalRow(
-                    r.id,
-                    r.reference,
-                    r.title,
-                    r.status,
-                    r.name,
-                    r.institution_name,
-                    r.countries or "",
-                    r.instruments or "",
-                    r.shifts or 0,
-                )
-                for r in rows
-            ],
-            total,
-            page,
-            per_page,
-        )
     requests: dict[int, list[tuple[int, str]]] = {}
     shifts: dict[int, int] = {}
     countries: dict[int, list[str]] = {}
@@ -683,20 +610,22 @@ class ProposalParts:
 def proposal_parts(proposal_id: int, now: datetime) -> ProposalParts:
     """The page's lists and the open calls (the clone form's choices), one statement."""
     by_part: list[list] = [[] for _ in range(6)]
-    # plain rows: through the session's connection, without the ORM's result machinery
+    # plain rows: through the session's connection, without the ORM's result machinery; read
+    # by position (a Row's attribute by name costs a lookup per read)
     for r in db.session.connection().execute(_page_statements()["parts"], {"proposal_id": proposal_id, "now": now}):
-        by_part[r.part].append(r)
+        by_part[r[0]].append(r)
     requests, samples, dates, links, invitations, calls = by_part
+    # columns: part, id, n1, n2, t1, t2, t3, t4, form, hazards, kind, starts_on, ends_on, at
     return ProposalParts(
-        requests=[RequestRow(r.id, r.t1, r.n1, r.n2, r.t2, r.t3) for r in requests],
-        samples=[SampleRow(r.id, r.t1, r.t2, r.form, r.t4, r.hazards, r.n1) for r in samples],
+        requests=[RequestRow(r[1], r[4], r[2], r[3], r[5], r[6]) for r in requests],
+        samples=[SampleRow(r[1], r[4], r[5], r[8], r[7], r[9], r[2]) for r in samples],
         dates=sorted(
-            (DateRow(r.id, r.kind, r.starts_on, r.ends_on, r.t2) for r in dates),
+            (DateRow(r[1], r[10], r[11], r[12], r[5]) for r in dates),
             key=lambda d: (str(d.kind), d.starts_on),
         ),
-        links=[LinkRow(r.t1, r.t2) for r in links],
-        invitations=[InvitationRow(r.id, r.t1, r.at) for r in invitations],
-        open_calls=[(r.id, r.t1) for r in sorted(calls, key=lambda r: (r.at, r.id))],
+        links=[LinkRow(r[4], r[5]) for r in links],
+        invitations=[InvitationRow(r[1], r[4], r[13]) for r in invitations],
+        open_calls=[(r[1], r[4]) for r in sorted(calls, key=lambda r: (r[13], r[1]))],
     )
 
 
