@@ -10,7 +10,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, cast, exists, func, literal, null, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased, joinedload, lazyload, selectinload
 
 from app.accounts.models import User
@@ -229,15 +244,20 @@ _ROW_STATEMENTS: dict[tuple[str, ...], tuple[Select, Select, Select, Select]] = 
 
 def _row_statements(filters: ProposalFilters) -> tuple[tuple[Select, Select, Select, Select], dict[str, Any]]:
     conditions, params = _filter(filters)
-    shape = tuple(sorted(params))
+    dialect = db.session.get_bind().dialect.name
+    shape = (dialect, *sorted(params))
     statements = _ROW_STATEMENTS.get(shape)
     if statements is None:
-        statements = _ROW_STATEMENTS[shape] = _build_row_statements(conditions)
+        statements = _ROW_STATEMENTS[shape] = _build_row_statements(conditions, arrays=dialect == "postgresql")
     return statements, params
 
 
-def _build_row_statements(conditions: list[ColumnElement[bool]]) -> tuple[Select, Select, Select, Select]:
-    """The staff list's page: rows without and with the total, the total alone, the parts."""
+def _build_row_statements(
+    conditions: list[ColumnElement[bool]], *, arrays: bool
+) -> tuple[Select, Select, Select, Select]:
+    """The staff list's page: rows without and with the total, the total alone, the parts.
+    `arrays` (PostgreSQL): the page's ids go to the parts as one array parameter (`= ANY`);
+    elsewhere as an expanding IN, whose 50 parameters are rendered into the SQL on each run."""
     pi, pi_user = _PI, _PI_USER
 
     def rows_of(*counted: ColumnElement) -> Select:
@@ -266,7 +286,17 @@ def _build_row_statements(conditions: list[ColumnElement[bool]]) -> tuple[Select
     # filtered proposals alone, computed before the LIMIT
     counted_rows = rows_of(func.count().over().label("total"))
     total = select(func.count()).select_from(Proposal).where(*conditions)
-    ids = bindparam("ids", expanding=True)
+    if arrays:
+        ids = bindparam("ids", type_=ARRAY(Integer))
+
+        def among(column):
+            return column == any_(ids)
+    else:
+        ids = bindparam("ids", expanding=True)
+
+        def among(column):
+            return column.in_(ids)
+
     parts = (
         select(
             BeamtimeRequest.proposal_id,
@@ -276,10 +306,10 @@ def _build_row_statements(conditions: list[ColumnElement[bool]]) -> tuple[Select
             BeamtimeRequest.id,
         )
         .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
-        .where(BeamtimeRequest.proposal_id.in_(ids))
+        .where(among(BeamtimeRequest.proposal_id))
         .union_all(
             select(ProposalMember.proposal_id, ProposalMember.country_code, *[cast(null(), Integer)] * 3)
-            .where(ProposalMember.proposal_id.in_(ids), ProposalMember.country_code.is_not(None))
+            .where(among(ProposalMember.proposal_id), ProposalMember.country_code.is_not(None))
             .distinct()
         )
     )
