@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import Flask, request, url_for
+from flask import Flask, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.core import permissions
 
@@ -54,6 +55,7 @@ def register(
     _entries.append(NavEntry(label, endpoint, predicate, order, public, group))
     _entries.sort(key=lambda e: e.order)
     _layouts.clear()
+    _html.clear()
 
 
 def _slug(text: str) -> str:
@@ -95,11 +97,12 @@ def _is_active(path: str, url: str) -> bool:
     return path == url or (url != "/" and path.startswith(url.rstrip("/") + "/"))
 
 
-def visible_items() -> list[dict]:
-    """Top-level links and groups (`{"group": True, "links": [...]}`) the current person may see."""
+def _visible() -> tuple[tuple, tuple, tuple | None]:
+    """(cache key, visible layout, the active link or None) for the current request."""
     entries = _entries
     if _layouts_for[0] is not entries:  # a test swapped the registry
         _layouts.clear()
+        _html.clear()
         _layouts_for[0] = entries
     # the person itself, not the proxy: every attribute read through `current_user` costs a
     # context lookup, and the predicates read several per entry
@@ -133,6 +136,10 @@ def visible_items() -> list[dict]:
         for link in item[2] if len(item) == 3 else (item,):
             if _is_active(path, link[1]) and (best is None or len(link[1]) > len(best[1])):
                 best = link
+    return key, layout, best
+
+
+def _items(layout: tuple, best: tuple | None) -> list[dict]:
     items: list[dict] = []
     for item in layout:
         if len(item) == 2:
@@ -145,5 +152,33 @@ def visible_items() -> list[dict]:
     return items
 
 
+def visible_items() -> list[dict]:
+    """Top-level links and groups (`{"group": True, "links": [...]}`) the current person may see."""
+    _key, layout, best = _visible()
+    return _items(layout, best)
+
+
+#: the navigation's HTML (`_nav.html`) by (layout key, active URL): what it shows is a function
+#: of those alone, so it is rendered once per pair and kept (bounded like `_layouts`)
+_html: dict[tuple, Markup] = {}
+_MAX_HTML = 4096
+
+
+def nav_html() -> Markup:
+    """The main navigation's entries for this request, as HTML (base.html): the predicates
+    are evaluated on every request (`_visible`); the markup is rendered once per layout and
+    active link."""
+    key, layout, best = _visible()
+    html_key = (key, best[1] if best else None)
+    html = _html.get(html_key)
+    if html is None:
+        html = Markup(render_template("_nav.html", items=_items(layout, best)))
+        if len(_html) >= _MAX_HTML:
+            _html.clear()
+        _html[html_key] = html
+    return html
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = visible_items
+    app.jinja_env.globals["nav_html"] = nav_html

@@ -68,3 +68,30 @@ def test_staff_see_dropdowns_and_users_see_their_entries_at_the_top(app, ctx):
     assert ">People</button>" not in html and ">Admin</button>" not in html
     assert ">Facility</button>" in html  # instruments and cycles, for everyone
     assert re.search(r'class="nav-link"\s+href="/calls"', html)
+
+
+def test_the_kept_navigation_follows_the_page_and_the_persons_roles(app, ctx):
+    """The navigation's HTML is kept per layout and active link (navigation.nav_html): another
+    page marks its own entry, and a role taken away hides its entries on the next request (the
+    predicates are asked on every request; only the markup is kept)."""
+    from app.accounts import services as account_services
+    from app.accounts.models import User
+    from app.extensions import db
+
+    with ctx():
+        granter, admin = make_user(roles=[Role.ADMIN]), make_user(roles=[Role.ADMIN])
+        granter_id, person = granter.id, type("Saved", (), {"email": admin.email, "id": admin.id})
+    client = app.test_client()
+    login(client, person)
+    first = client.get("/admin/institutions").get_data(as_text=True)
+    again = client.get("/admin/institutions").get_data(as_text=True)
+    assert re.search(r'class="dropdown-item active" aria-current="page" href="/admin/institutions"', again)
+    assert first.count('aria-current="page"') == again.count('aria-current="page"') == 1
+    home = client.get("/").get_data(as_text=True)
+    assert 'aria-current="page" href="/admin/institutions"' not in home
+    assert ">Admin</button>" in home and ">People</button>" in home
+    with ctx():
+        account_services.revoke_role(person.id, Role.ADMIN, actor=db.session.get(User, granter_id))
+        db.session.commit()
+    home = client.get("/").get_data(as_text=True)
+    assert ">Admin</button>" not in home and ">People</button>" not in home

@@ -302,3 +302,30 @@ def test_the_page_shows_every_part_read_in_its_one_statement(client, ctx, watch)
     assert "E-0001 — The earlier one" in page
     assert "pending@example.org" in page and "expired@" not in page and "revoked@" not in page
     assert open_title in page and "LATER-9" not in page  # the clone form offers the open call only
+
+
+def test_the_staff_list_escapes_what_people_typed(client, ctx):
+    """The list's rows and filter options are built in Python (proposals/views/fragments.py):
+    a title, a PI's name or institution and an instrument code typed with markup show as text."""
+    with ctx():
+        call = _closed_call(n_instruments=1)
+        offer = call.instruments[0]
+        offer.instrument.code = 'I<b>"1'
+        proposal = make_proposal(call=call)
+        proposal.title = '<script>alert("t")</script> & co'
+        proposal.status = ProposalStatus.SUBMITTED
+        proposal.reference = "2027-I-<i>"
+        pi = proposal.pi
+        pi.institution_name = "<img src=x onerror=alert(1)>"
+        pi.user.name = "Ada <em>Lovelace</em>"
+        staff = Saved(make_user(roles=[Role.USER_OFFICE]))
+        call_id = call.id
+    login(client, staff)
+    html = client.get(f"/staff/calls/{call_id}/proposals").get_data(as_text=True)
+    for raw in ("<script>", "<b>", "<i>", "<img", "<em>"):
+        assert raw not in html, raw
+    assert "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; co" in html
+    assert "2027-I-&lt;i&gt;" in html and "Ada &lt;em&gt;Lovelace&lt;/em&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "I&lt;b&gt;&quot;1 (" in html  # the request's instrument, in its row
+    assert ">I&lt;b&gt;&quot;1</option>" in html  # and in the filter

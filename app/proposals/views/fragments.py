@@ -5,15 +5,18 @@ page's rendering: every cell an `escape`, a `Markup` and a generator step, ~1,60
 joined a page. Here each row is one f-string over markupsafe's C escape and the whole table
 body one `Markup`; the template keeps the page around it (headings, form, pager) and says
 where each fragment goes. Every value is escaped here: what goes into the f-strings is
-`escape(...)` or an int.
+`escape(...)` (the standard library's: a plain string, no `Markup` object per cell) or an int.
+A filter's options are the same on every page of a call: kept per (choices, selected).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
+from html import escape
 
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.proposals.queries import ProposalRow
 
@@ -22,7 +25,7 @@ def proposal_rows(items: Sequence[ProposalRow], *, proposal_url: str, status_lab
     """The `<tr>`s of the staff list: reference (a link to the proposal), title, PI with
     their institution, team countries, "code (shifts)" per request, total shifts, status."""
     if not items:
-        return Markup('<tr><td colspan="7">%s</td></tr>') % _("No proposals match.")
+        return Markup(f'<tr><td colspan="7">{escape(_("No proposals match."))}</td></tr>')
     href = escape(proposal_url)
     draft = escape(_("draft"))
     out = []
@@ -46,10 +49,16 @@ def proposal_rows(items: Sequence[ProposalRow], *, proposal_url: str, status_lab
 def option_tags(choices: Iterable[tuple[object, object]], selected: object = None) -> Markup:
     """`<option>`s of a filter's `<select>`: (value, label) pairs, the one equal to `selected`
     marked selected (compared as text: a query string's value against an id)."""
-    chosen = "" if selected is None else str(selected)
+    return _options(
+        tuple((str(value), str(label)) for value, label in choices), "" if selected is None else str(selected)
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _options(choices: tuple[tuple[str, str], ...], chosen: str) -> Markup:
     return Markup(
         "".join(
-            f'<option value="{escape(value)}"{" selected" if str(value) == chosen else ""}>{escape(label)}</option>'
+            f'<option value="{escape(value)}"{" selected" if value == chosen else ""}>{escape(label)}</option>'
             for value, label in choices
         )
     )
