@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -61,12 +61,26 @@ JOB_STATUS_LABELS = {
 }
 
 
+#: the layout's static files' URLs by (the app's root URL, file name): the same on every page,
+#: built once instead of through the URL map on each (five a page)
+_static_urls: dict[tuple[str, str], str] = {}
+
+
+def static_url(filename: str) -> str:
+    key = (request.script_root, filename)
+    url = _static_urls.get(key)
+    if url is None:
+        url = _static_urls[key] = url_for("static", filename=filename)
+    return url
+
+
 def job_status_label(status: str) -> str:
     return str(JOB_STATUS_LABELS.get(status, status))
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["job_status_label"] = job_status_label
+    app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.filters["localdt"] = local_datetime
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.globals["can"] = can

@@ -628,6 +628,10 @@ def staff_calls():
     )
 
 
+_STATUS_VALUES = frozenset(s.value for s in ProposalStatus)
+_ROUTE_VALUES = frozenset(r.value for r in AccessRoute)
+
+
 def _filters(call_id: int) -> queries.ProposalFilters:
     args = request.args
     instrument = args.get("instrument", type=int)
@@ -635,8 +639,8 @@ def _filters(call_id: int) -> queries.ProposalFilters:
         call_id=call_id,
         instrument_id=instrument,
         country=(args.get("country") or "").strip().upper()[:2] or None,
-        status=args.get("status") if args.get("status") in {s.value for s in ProposalStatus} else None,
-        route=args.get("route") if args.get("route") in {r.value for r in AccessRoute} else None,
+        status=args.get("status") if args.get("status") in _STATUS_VALUES else None,
+        route=args.get("route") if args.get("route") in _ROUTE_VALUES else None,
         text=(args.get("q") or "")[:200],
         include_drafts=args.get("drafts") == "1",
     )
