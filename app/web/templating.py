@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from app.core import permissions
 
@@ -74,6 +76,27 @@ def static_url(filename: str) -> str:
     return url
 
 
+def pager(page, endpoint: str, **kwargs) -> Markup:
+    """Previous / next links of a `queries.Page` (nothing when it has one page), the rest of
+    the list's query in `kwargs`. Python, not a Jinja macro: every list page shows it, and the
+    macro's call cost more than its markup."""
+    if page.pages <= 1:
+        return Markup("")
+
+    def link(enabled: bool, number: int, label: str) -> str:
+        href = escape(url_for(endpoint, page=number, **kwargs)) if enabled else "#"
+        state = "" if enabled else " disabled"
+        return f'<li class="page-item{state}"><a class="page-link" href="{href}">{escape(label)}</a></li>'
+
+    where = escape(_("Page %(n)s of %(total)s", n=page.page, total=page.pages))
+    return Markup(
+        f'<nav aria-label="{escape(_("Pages"))}"><ul class="pagination">'
+        f"{link(page.has_prev, page.page - 1, _('Previous'))}"
+        f'<li class="page-item disabled"><span class="page-link">{where}</span></li>'
+        f"{link(page.has_next, page.page + 1, _('Next'))}</ul></nav>"
+    )
+
+
 def job_status_label(status: str) -> str:
     return str(JOB_STATUS_LABELS.get(status, status))
 
@@ -81,6 +104,7 @@ def job_status_label(status: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["job_status_label"] = job_status_label
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["pager"] = pager
     app.jinja_env.filters["localdt"] = local_datetime
     app.jinja_env.filters["localdate"] = local_date
     app.jinja_env.globals["can"] = can
