@@ -139,7 +139,7 @@ def _filter(filters: ProposalFilters) -> tuple[list[ColumnElement[bool]], dict[s
     """The WHERE clauses of a filtered proposal list (on `Proposal` alone: no join needed),
     each value a named bound parameter, and those parameters' values. The clauses' shape
     depends only on which parameters there are: a statement built for one filter serves every
-    filter with the same parameter names, with that filter's values (`list_call_proposal_rows`)."""
+    filter with the same parameter names, with that filter's values (`staff_page`)."""
     out: list[ColumnElement[bool]] = []
     params: dict[str, Any] = {}
 
@@ -243,6 +243,7 @@ _ROW_STATEMENTS: dict[tuple[str, ...], tuple[Select, Select, Select, Select]] = 
 
 
 def _row_statements(filters: ProposalFilters) -> tuple[tuple[Select, Select, Select, Select], dict[str, Any]]:
+    """(rows, rows with the total, the total, the header with the rows' parts), the filter's values."""
     conditions, params = _filter(filters)
     dialect = db.session.get_bind().dialect.name
     shape = (dialect, *sorted(params))
@@ -297,23 +298,63 @@ def _build_row_statements(
         def among(column):
             return column.in_(ids)
 
-    parts = (
+    # the call's header (title, offers in the call's order, counts by status) and the page's
+    # requests and team countries, in one statement after the rows (one round trip fewer than
+    # header, rows, parts): a UNION ALL over shared columns, `part` telling which is which
+    call_id = bindparam("call_id", type_=Integer)
+    none = cast(null(), Integer)
+    offers = (
         select(
+            literal(_OFFER, Integer).label("part"),
+            Call.id.label("a"),
+            CallInstrument.instrument_id.label("b"),
+            CallInstrument.position.label("c"),
+            none.label("d"),
+            Instrument.code.label("t1"),
+            Call.title.label("t2"),
+        )
+        .outerjoin(CallInstrument, CallInstrument.call_id == Call.id)
+        .outerjoin(Instrument, Instrument.id == CallInstrument.instrument_id)
+        .where(Call.id == call_id)
+    )
+    counts = (
+        select(literal(_COUNT, Integer), Proposal.call_id, func.count(), none, none, Proposal.status, null())
+        .where(Proposal.call_id == call_id)
+        .group_by(Proposal.call_id, Proposal.status)
+    )
+    requests = (
+        select(
+            literal(_REQUEST, Integer),
             BeamtimeRequest.proposal_id,
-            Instrument.code,
             BeamtimeRequest.shifts,
             BeamtimeRequest.cycles,
             BeamtimeRequest.id,
+            Instrument.code,
+            null(),
         )
         .join(Instrument, Instrument.id == BeamtimeRequest.instrument_id)
         .where(among(BeamtimeRequest.proposal_id))
-        .union_all(
-            select(ProposalMember.proposal_id, ProposalMember.country_code, *[cast(null(), Integer)] * 3)
-            .where(among(ProposalMember.proposal_id), ProposalMember.country_code.is_not(None))
-            .distinct()
-        )
     )
-    return rows, counted_rows, total, parts
+    countries = (
+        select(
+            literal(_COUNTRY, Integer),
+            ProposalMember.proposal_id,
+            none,
+            none,
+            none,
+            ProposalMember.country_code,
+            null(),
+        )
+        .where(among(ProposalMember.proposal_id), ProposalMember.country_code.is_not(None))
+        .distinct()
+    )
+    union = offers.union_all(counts, requests, countries).subquery("header_parts")
+    header_parts = select(union).order_by(union.c.part, union.c.c, union.c.b)
+    return rows, counted_rows, total, header_parts
+
+
+#: the parts of the staff list's second statement, by its `part` column
+_OFFER, _COUNT, _REQUEST, _COUNTRY = range(4)
 
 
 def total_from_counts(filters: ProposalFilters, counts: dict[str, int]) -> int | None:
@@ -330,35 +371,46 @@ def total_from_counts(filters: ProposalFilters, counts: dict[str, int]) -> int |
     return sum(n for status, n in counts.items() if filters.include_drafts or status != drafts)
 
 
-def list_call_proposal_rows(
-    filters: ProposalFilters, *, page: int = 1, per_page: int = 50, total: int | None = None
-) -> Page[ProposalRow]:
-    """A page of the staff list in two statements whatever its size: the page's rows (PI
-    joined, the total by a window count unless the caller knows it: `total_from_counts`),
-    then the page's requests and team countries."""
+def staff_page(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -> tuple[CallHeader, Page[ProposalRow]]:
+    """The staff list of a call (`filters.call_id`): its header and a page of its proposals,
+    in two statements whatever the page's size. First the page's rows (PI joined; with a window
+    count of the filtered proposals when the header's counts cannot answer the filter:
+    `total_from_counts`), then the call's header with the page's requests and team countries.
+    Raises: NotFound call_not_found."""
     page = max(1, page)
-    (rows_of, counted_rows_of, total_of, parts_of), params = _row_statements(filters)
+    simple = total_from_counts(filters, {}) is not None
+    (rows_of, counted_rows_of, total_of, header_parts), params = _row_statements(filters)
     params = {**params, "limit": per_page, "offset": (page - 1) * per_page}
     # plain rows of columns: through the session's connection, without the ORM's result
-    # machinery (no entity here; the session's transaction and flush rules are the same)
+    # machinery (no entity here; the session's transaction and flush rules are the same),
+    # read by position
     connection = db.session.connection()
-    rows = connection.execute(rows_of if total is not None else counted_rows_of, params).all()
-    if not rows:  # past the last page (or nothing at all): no row to carry the window's count
-        if total is None:
-            total = connection.execute(total_of, params).scalar() or 0
-        return Page([], total, page, per_page)
-    if total is None:
-        total = rows[0].total
+    rows = connection.execute(rows_of if simple else counted_rows_of, params).all()
+    found = connection.execute(header_parts, {"call_id": filters.call_id, "ids": [row[0] for row in rows]}).all()
+    if not found or found[0][0] != _OFFER:
+        raise NotFound("call_not_found")
+    offers: list[OfferRow] = []
+    counts: dict[str, int] = {}
     requests: dict[int, list[tuple[int, str]]] = {}
     shifts: dict[int, int] = {}
     countries: dict[int, list[str]] = {}
-    parts = connection.execute(parts_of, {"ids": [row[0] for row in rows]}).all()
-    for proposal_id, code, n, cycles, request_id in parts:
-        if request_id is None:
-            countries.setdefault(proposal_id, []).append(code)
-        else:
-            requests.setdefault(proposal_id, []).append((request_id, f"{code} ({n})"))
-            shifts[proposal_id] = shifts.get(proposal_id, 0) + n * cycles
+    for part, a, b, c, d, t1, _t2 in found:
+        if part == _REQUEST:  # proposal, shifts, cycles, request, instrument code
+            requests.setdefault(a, []).append((d, f"{t1} ({b})"))
+            shifts[a] = shifts.get(a, 0) + b * c
+        elif part == _COUNTRY:  # proposal, country
+            countries.setdefault(a, []).append(t1)
+        elif part == _COUNT:  # call, count, status
+            counts[str(t1)] = b
+        elif b is not None:  # an offer: call, instrument, position, code
+            offers.append(OfferRow(b, t1))
+    header = CallHeader(found[0][1], found[0][6], offers, counts)
+    if simple:
+        total = total_from_counts(filters, counts) or 0
+    elif rows:
+        total = rows[0].total
+    else:  # past the last page (or nothing at all): no row to carry the window's count
+        total = connection.execute(total_of, params).scalar() or 0
     items = []
     for proposal_id, reference, *rest in rows:  # id, reference[, total], title, status, PI, institution
         title, status, pi_name, pi_institution = rest[-4:]
@@ -376,7 +428,7 @@ def list_call_proposal_rows(
                 shifts.get(proposal_id, 0),
             )
         )
-    return Page(items, total, page, per_page)
+    return header, Page(items, total, page, per_page)
 
 
 class OfferRow(NamedTuple):
@@ -394,48 +446,6 @@ class CallHeader:
     title: str
     instruments: list[OfferRow]
     counts: dict[str, int]
-
-
-@functools.cache
-def _call_with_offers_statement() -> Select:
-    call_id = bindparam("call_id", type_=Integer)
-    offers = (
-        select(
-            literal(0, Integer).label("part"),
-            Call.id,
-            Call.title,
-            CallInstrument.instrument_id,
-            Instrument.code,
-            CallInstrument.position,
-            cast(null(), Integer).label("n"),
-        )
-        .outerjoin(CallInstrument, CallInstrument.call_id == Call.id)
-        .outerjoin(Instrument, Instrument.id == CallInstrument.instrument_id)
-        .where(Call.id == call_id)
-    )
-    # the counts by status as more rows of the same statement (the status in `code`)
-    counts = (
-        select(literal(1, Integer), Proposal.call_id, null(), null(), Proposal.status, null(), func.count())
-        .where(Proposal.call_id == call_id)
-        .group_by(Proposal.call_id, Proposal.status)
-    )
-    union = offers.union_all(counts).subquery("header")
-    return select(union).order_by(union.c.part, union.c.position, union.c.instrument_id)
-
-
-def call_with_offers(call_id: int) -> CallHeader:
-    """A call's title with its offered instruments and its counts by status, in one statement
-    (the staff list's header, instrument filter and counts). Raises: NotFound call_not_found."""
-    rows = db.session.connection().execute(_call_with_offers_statement(), {"call_id": call_id}).all()
-    if not rows or rows[0][0] != 0:
-        raise NotFound("call_not_found")
-    offers, counts = [], {}
-    for part, _call, _title, instrument_id, code, _position, n in rows:
-        if part == 1:
-            counts[str(code)] = n
-        elif instrument_id is not None:
-            offers.append(OfferRow(instrument_id, code))
-    return CallHeader(rows[0][1], rows[0][2], offers, counts)
 
 
 #: page facts: scalar columns higher domains add to the proposal page's statement so that their
@@ -744,7 +754,7 @@ __all__ = [
     "count_by_status",
     "count_submitted_by_call",
     "export_rows",
-    "list_call_proposal_rows",
+    "staff_page",
     "list_call_proposals",
     "list_calls",
     "list_my_proposals",
@@ -752,7 +762,6 @@ __all__ = [
     "offered_instruments",
     "open_call_choices",
     "previous_collaborators",
-    "call_with_offers",
     "proposal_for_page",
     "proposal_parts",
 ]

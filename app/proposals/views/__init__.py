@@ -651,15 +651,11 @@ def _filters(call_id: int) -> queries.ProposalFilters:
 @login_required
 def call_proposals(call_id: int):
     require(permissions.can_list_call_proposals, current_user)
-    call = queries.call_with_offers(call_id)  # with its offers and counts: one statement, not three
     filters = _filters(call_id)
     per_page = min(max(request.args.get("per_page", 50, type=int), 10), 200)
-    page = queries.list_call_proposal_rows(
-        filters,
-        page=request.args.get("page", 1, type=int),
-        per_page=per_page,
-        total=queries.total_from_counts(filters, call.counts),  # the header's counts, when they answer
-    )
+    # the page's rows, then the call's header (title, offers, counts) with the rows' requests
+    # and countries: two statements
+    call, page = queries.staff_page(filters, page=request.args.get("page", 1, type=int), per_page=per_page)
     status_labels, route_choices = _list_labels(str(get_locale()))
     return render_template(
         "proposals/call_proposals.html",
