@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from app.accounts.models import Role
 from app.core.db import utcnow
@@ -15,26 +14,7 @@ from app.extensions import db
 from tests.factories import login, make_user
 from tests.factories_facility import make_facility
 from tests.factories_proposals import make_call, make_proposal
-
-
-class Modes:
-    """Each statement's connection mode during a request: autocommit or in a transaction."""
-
-    def __init__(self, app):
-        with app.app_context():
-            self.engine = db.engine
-        self.seen: list[tuple[bool, str]] = []
-
-    def _statement(self, conn, cursor, statement, *args):
-        self.seen.append((conn.connection.driver_connection.autocommit, statement.split("\n")[0][:60]))
-
-    def __enter__(self):
-        self.seen = []
-        event.listen(self.engine, "before_cursor_execute", self._statement)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._statement)
+from tests.statements import Statements
 
 
 class Saved:
@@ -56,31 +36,31 @@ def people(app, committed_db):
 
 def test_the_proposal_page_and_the_staff_list_read_in_autocommit(app, client, people):
     pi, staff, proposal_id, call_id = people
-    modes = Modes(app)
+    modes = Statements(app)
     login(client, pi)
     with modes:
         page = client.get(f"/proposals/{proposal_id}")
     assert page.status_code == 200
-    assert modes.seen and all(autocommit for autocommit, _ in modes.seen), modes.seen
+    assert modes.seen and all(modes.autocommit), modes.seen
     client.post("/logout")
     login(client, staff)
     with modes:
         page = client.get(f"/staff/calls/{call_id}/proposals")
     assert page.status_code == 200 and b"Proposals of this call" in page.data
-    assert modes.seen and all(autocommit for autocommit, _ in modes.seen), modes.seen
+    assert modes.seen and all(modes.autocommit), modes.seen
 
 
 def test_other_pages_and_writes_keep_their_transaction(app, client, people):
     pi, _staff, proposal_id, _call_id = people
-    modes = Modes(app)
+    modes = Statements(app)
     login(client, pi)
     with modes:
         assert client.get("/").status_code == 200  # not declared read-only
-    assert modes.seen and not any(autocommit for autocommit, _ in modes.seen), modes.seen
+    assert modes.seen and not any(modes.autocommit), modes.seen
     with modes:  # a POST to a read-only view's URL is another view, with its transaction
         client.post(f"/proposals/{proposal_id}/withdraw", data={})
-    assert modes.seen and not any(autocommit for autocommit, _ in modes.seen), modes.seen
+    assert modes.seen and not any(modes.autocommit), modes.seen
     # the pooled connection is back in transaction mode for the next request
     with modes:
         assert client.get("/").status_code == 200
-    assert not any(autocommit for autocommit, _ in modes.seen), modes.seen
+    assert modes.seen and not any(modes.autocommit), modes.seen

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from app.accounts.models import Role
 from app.core import permissions
@@ -18,6 +18,7 @@ from app.facility import queries as facility_queries
 from app.facility import services as facility_services
 from tests.factories import login, make_user
 from tests.factories_facility import make_facility
+from tests.statements import Statements
 
 #: an empty logged-in page (home): the person with their roles and the facility (name and zone)
 EMPTY_PAGE_LIMIT = 1
@@ -26,30 +27,6 @@ EMPTY_PAGE_LIMIT = 1
 class Saved:
     def __init__(self, user):
         self.id, self.email = user.id, user.email
-
-
-class Statements:
-    """The statements the engine runs inside the block (the tests' savepoints and BEGIN left out)."""
-
-    def __init__(self, app):
-        with app.app_context():
-            self.engine = db.engine
-        self.seen: list[str] = []
-
-    def _statement(self, conn, cursor, statement, *args):
-        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
-            self.seen.append(statement)
-
-    def __enter__(self):
-        self.seen = []
-        event.listen(self.engine, "before_cursor_execute", self._statement)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._statement)
-
-    def on(self, table: str) -> list[str]:
-        return [s for s in self.seen if f"FROM {table}" in s]
 
 
 @pytest.fixture
