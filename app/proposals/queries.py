@@ -357,14 +357,19 @@ def _build_row_statements(
 _OFFER, _COUNT, _REQUEST, _COUNTRY = range(4)
 
 
-def total_from_counts(filters: ProposalFilters, counts: dict[str, int]) -> int | None:
-    """The number of proposals a staff-list filter finds, from its call's counts by status
-    (`CallHeader.counts`, read with the page's header) when the filter is by call and status
-    alone; None when it needs the statement's own count (instrument, country, route, text)."""
-    if filters.call_id is None or filters.member_id is not None:
-        return None
-    if filters.instrument_id or filters.country or filters.route or filters.text.strip():
-        return None
+def _counted_by_status(filters: ProposalFilters) -> bool:
+    """Whether a call's counts by status answer how many proposals the filter finds: a filter
+    by call and status alone (no instrument, country, route, text or member)."""
+    return (
+        filters.call_id is not None
+        and filters.member_id is None
+        and not (filters.instrument_id or filters.country or filters.route or filters.text.strip())
+    )
+
+
+def _total_from_counts(filters: ProposalFilters, counts: dict[str, int]) -> int:
+    """The number of proposals a `_counted_by_status` filter finds, from its call's counts by
+    status (`CallHeader.counts`, drafts among them)."""
     drafts = ProposalStatus.DRAFT.value
     if filters.status:
         return 0 if filters.status == drafts and not filters.include_drafts else counts.get(filters.status, 0)
@@ -375,10 +380,10 @@ def staff_page(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -
     """The staff list of a call (`filters.call_id`): its header and a page of its proposals,
     in two statements whatever the page's size. First the page's rows (PI joined; with a window
     count of the filtered proposals when the header's counts cannot answer the filter:
-    `total_from_counts`), then the call's header with the page's requests and team countries.
+    `_counted_by_status`), then the call's header with the page's requests and team countries.
     Raises: NotFound call_not_found."""
     page = max(1, page)
-    simple = total_from_counts(filters, {}) is not None
+    simple = _counted_by_status(filters)
     (rows_of, counted_rows_of, total_of, header_parts), params = _row_statements(filters)
     params = {**params, "limit": per_page, "offset": (page - 1) * per_page}
     # plain rows of columns: through the session's connection, without the ORM's result
@@ -406,7 +411,7 @@ def staff_page(filters: ProposalFilters, *, page: int = 1, per_page: int = 50) -
             offers.append(OfferRow(b, t1))
     header = CallHeader(found[0][1], found[0][6], offers, counts)
     if simple:
-        total = total_from_counts(filters, counts) or 0
+        total = _total_from_counts(filters, counts)
     elif rows:
         total = rows[0].total
     else:  # past the last page (or nothing at all): no row to carry the window's count

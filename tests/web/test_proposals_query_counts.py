@@ -330,3 +330,28 @@ def test_the_staff_list_escapes_what_people_typed(client, ctx):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "I&lt;b&gt;&quot;1 (" in html  # the request's instrument, in its row
     assert ">I&lt;b&gt;&quot;1</option>" in html  # and in the filter
+
+
+def test_the_staff_lists_total_from_the_counts_follows_drafts_and_status(client, ctx):
+    """The total of a filter by call and status alone comes from the counts by status (no
+    count of its own): drafts only when asked for, a status filter its own count."""
+    with ctx():
+        call = _closed_call(n_instruments=1)
+        for i in range(5):
+            proposal = make_proposal(call=call)
+            if i >= 2:
+                proposal.status = ProposalStatus.SUBMITTED
+                proposal.reference = f"2027-I-{i:04d}"
+        staff = Saved(make_user(roles=[Role.USER_OFFICE]))
+        call_id = call.id
+    login(client, staff)
+    for query, total in [
+        ("", 3),
+        ("drafts=1", 5),
+        ("status=draft", 0),
+        ("status=draft&drafts=1", 2),
+        ("status=submitted", 3),
+    ]:
+        html = client.get(f"/staff/calls/{call_id}/proposals?{query}").get_data(as_text=True)
+        assert f"{total} proposals" in html, (query, total)
+        assert html.count('<a href="/proposals/') == total, (query, total)
