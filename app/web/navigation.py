@@ -180,5 +180,4 @@ def nav_html() -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["nav_items"] = visible_items
     app.jinja_env.globals["nav_html"] = nav_html
