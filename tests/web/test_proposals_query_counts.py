@@ -161,9 +161,10 @@ def test_the_editor_runs_a_few_more_statements_the_same_for_any_team(client, ctx
         # the completeness check (services.problems_of) reads the entities: one load each
         assert len(seen.lazy_loads) <= 3, seen.lazy_loads
         counts.append(len(seen.statements))
-    # the page's 7, the requests and samples entities, the offered instruments, the operating
-    # modes, the suggestions (was 20 before the fourth round)
-    assert counts[0] == counts[1] <= PROPOSAL_PAGE_LIMIT + 5
+    # the page's 7, the proposal entity (the reader's page reads plain rows, the editor's forms
+    # and completeness check the entity), the requests and samples entities, the offered
+    # instruments, the operating modes, the suggestions (was 20 before the fourth round)
+    assert counts[0] == counts[1] <= PROPOSAL_PAGE_LIMIT + 6
 
 
 def _call_with(ctx, n: int) -> int:
@@ -355,3 +356,45 @@ def test_the_staff_lists_total_from_the_counts_follows_drafts_and_status(client,
         html = client.get(f"/staff/calls/{call_id}/proposals?{query}").get_data(as_text=True)
         assert f"{total} proposals" in html, (query, total)
         assert html.count('<a href="/proposals/') == total, (query, total)
+
+
+def test_the_readers_page_loads_no_entity_and_the_editors_page_the_proposal(client, ctx):
+    """Who does not edit the proposal (here its PI after the close, and staff) gets the page of
+    plain rows (queries.proposal_page): no Proposal, member or person entity is built. The
+    editor's page loads the proposal entity (its forms and completeness check read it)."""
+    from app.accounts.models import User
+    from app.proposals.models import ProposalMember
+
+    with ctx():
+        proposal_id, pi = _submitted(_closed_call(), team=3, requests=2, samples=1, dates=1, links=[])
+        staff = Saved(make_user(roles=[Role.USER_OFFICE]))
+        now = utcnow()
+        draft = make_proposal(call=make_call(opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=5)))
+        draft_id, author = draft.id, Saved(draft.pi.user)
+    loaded: list[str] = []
+
+    def count(target, _context):
+        loaded.append(type(target).__name__)
+
+    entities = (Proposal, ProposalMember, User)
+    for entity in entities:
+        event.listen(entity, "load", count)
+    try:
+        pages = {}
+        for person, page_of in ((pi, proposal_id), (staff, proposal_id), (author, draft_id)):
+            login(client, person)
+            loaded.clear()
+            response = client.get(f"/proposals/{page_of}")
+            assert response.status_code == 200
+            pages[person.id] = (response.get_data(as_text=True), [name for name in loaded])
+            client.post("/logout")
+    finally:
+        for entity in entities:
+            event.remove(entity, "load", count)
+    for reader in (pi, staff):
+        html, names = pages[reader.id]
+        assert "hx-post" not in html and "T-" in html  # the read-only page, with its reference
+        assert names == ["User"], names  # the person logging in, nothing of the proposal
+    html, names = pages[author.id]
+    assert "hx-post" in html  # the editor
+    assert "Proposal" in names and "ProposalMember" in names, names

@@ -161,3 +161,23 @@ def test_exports_of_a_panel_with_a_slash_in_its_name(client, ctx):
         response = client.get(f"/reviews/calls/{call_id}/panels/{panel_id}/ranking.{fmt}")
         assert response.status_code == 200
         assert "/" not in response.headers["Content-Disposition"].split("filename=")[1]
+
+
+def test_the_proposal_page_opens_to_its_reviewers_and_instrument_scientists_only(client, ctx):
+    """The proposal page reads plain rows for those who do not edit it (queries.proposal_page):
+    the reviews domain's readers rule still decides on them (the requests' instruments, the
+    call's route, the live assignment)."""
+    from tests import factories_proposals as fp
+
+    with ctx():
+        setup, _chair, proposal, _rows = _graded_setup()
+        proposal_id, title = proposal.id, proposal.title
+        reviewer, unassigned, scientist = setup.reviewers[0], setup.reviewers[2], setup.scientist
+        elsewhere = fp.make_person()
+        grant(elsewhere, Role.INSTRUMENT_SCIENTIST, fp.make_instrument().id)
+    for person, status in ((reviewer, 200), (scientist, 200), (unassigned, 404), (elsewhere, 404)):
+        other = client.application.test_client()
+        login(other, person)
+        response = other.get(f"/proposals/{proposal_id}")
+        assert response.status_code == status, (person.name, response.status_code)
+        assert (title in response.get_data(as_text=True)) is (status == 200)

@@ -206,10 +206,12 @@ def _request_form(proposal, formdata=None) -> RequestForm:
     return form
 
 
-def _render_editor(proposal, status: int = 200, facts=None, **forms):
-    """The proposal page. What only the editor shows (forms, completeness, suggestions) is
-    built only when the person may edit; the clone form only for the team."""
-    now = utcnow()
+def _render_editor(proposal, status: int = 200, facts=None, parts=None, now=None, **forms):
+    """The proposal page, of a `Proposal` or of the plain `queries.PageProposal` (when the
+    person does not edit it). What only the editor shows (forms, completeness, suggestions) is
+    built only when the person may edit; the clone form only for the team. `parts` (read at
+    `now`) when the caller has them already."""
+    now = now or utcnow()
     editable = proposal.is_editable(now) and permissions.can_edit_proposal(current_user, proposal)
     is_pi = permissions.is_proposal_pi(current_user, proposal)
     editor: dict = {}
@@ -235,7 +237,8 @@ def _render_editor(proposal, status: int = 200, facts=None, **forms):
             if is_pi and forms.get("with_suggestions", True)
             else [],
         }
-    parts = queries.proposal_parts(proposal.id, now)  # with the open calls, for the clone form
+    if parts is None:
+        parts = queries.proposal_parts(proposal.id, now)  # with the open calls, for the clone form
     clone_form = None
     if permissions.is_team_member(current_user, proposal):
         other_calls = [(i, title) for i, title in parts.open_calls if i != proposal.call_id]
@@ -262,13 +265,19 @@ def _render_editor(proposal, status: int = 200, facts=None, **forms):
 @read_only
 @login_required
 def edit(proposal_id: int):
-    # the same rule and the same answer as services.get_visible_proposal, on the proposal
-    # loaded with everything the page shows (queries.proposal_for_page)
-    found = queries.proposal_for_page(proposal_id)
-    if found is None or not permissions.can_view_proposal(current_user, found[0]):
+    # the same rule and the same answer as services.get_visible_proposal, on the proposal read
+    # as plain rows with everything the page shows (queries.proposal_page)
+    now = utcnow()
+    found = queries.proposal_page(proposal_id, now)
+    if found is None or not permissions.can_view_proposal(current_user, found.proposal):
         raise NotFound("proposal_not_found")
-    proposal, facts = found
-    return _render_editor(proposal, facts=facts)
+    if found.proposal.is_editable(now) and permissions.can_edit_proposal(current_user, found.proposal):
+        # the editor's forms and completeness check work on the entity: one statement more
+        entity = queries.proposal_for_page(proposal_id)
+        if entity is None:  # deleted in between
+            raise NotFound("proposal_not_found")
+        return _render_editor(entity[0], facts=entity[1], parts=found.parts, now=now)
+    return _render_editor(found.proposal, facts=found.facts, parts=found.parts, now=now)
 
 
 @bp.post("/proposals/<int:proposal_id>/autosave")
