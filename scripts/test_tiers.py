@@ -9,6 +9,11 @@
 
 `python scripts/test_tiers.py [tier …]` runs some; extra pytest arguments after `--`.
 The last line is "tests: N passed, N failed, N skipped".
+
+The sqlite and postgresql tiers run the same tests on two databases and share nothing, so when
+both are chosen on a machine with two or more cores they run at the same time, each writing
+to test-results/<tier>.log (its end printed when it finishes, all of it when it fails);
+BEAMTIME_TIERS_SERIAL=1 runs them one after the other.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ RESULTS = ROOT / "test-results"
 BIN = Path(sys.executable).parent
 
 
-def pytest_tier(name: str, paths: list[str], env: dict[str, str], extra: list[str]) -> tuple[int, dict]:
+def _pytest_command(name: str, paths: list[str], extra: list[str]) -> tuple[list[str], Path]:
     RESULTS.mkdir(exist_ok=True)
     xml = RESULTS / f"{name}.xml"
     xml.unlink(missing_ok=True)
@@ -43,7 +48,10 @@ def pytest_tier(name: str, paths: list[str], env: dict[str, str], extra: list[st
         "junit_family=xunit2",
         *extra,
     ]
-    code = subprocess.call(cmd, cwd=ROOT, env={**os.environ, **env})
+    return cmd, xml
+
+
+def _counts(code: int, xml: Path) -> tuple[int, dict]:
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     if xml.exists():
         root = ET.parse(xml).getroot()
@@ -60,6 +68,37 @@ def pytest_tier(name: str, paths: list[str], env: dict[str, str], extra: list[st
     return code, counts
 
 
+def pytest_tier(name: str, paths: list[str], env: dict[str, str], extra: list[str]) -> tuple[int, dict]:
+    cmd, xml = _pytest_command(name, paths, extra)
+    return _counts(subprocess.call(cmd, cwd=ROOT, env={**os.environ, **env}), xml)
+
+
+def parallel_tiers(specs: dict[str, tuple[list[str], dict[str, str]]], extra: list[str]) -> dict[str, tuple]:
+    """Run pytest tiers at the same time, each into test-results/<name>.log; returns
+    name -> (code, counts, seconds) and prints each log's end (all of it on failure)."""
+    started = time.monotonic()
+    running = {}
+    for name, (paths, env) in specs.items():
+        cmd, xml = _pytest_command(name, paths, extra)
+        log = (RESULTS / f"{name}.log").open("w")
+        process = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        running[name] = (process, xml, log)
+    done = {}
+    while running:
+        for name, (process, xml, log) in list(running.items()):
+            if process.poll() is None:
+                continue
+            log.close()
+            code, counts = _counts(process.returncode, xml)
+            done[name] = (code, counts, time.monotonic() - started)
+            del running[name]
+            lines = (RESULTS / f"{name}.log").read_text(errors="replace").splitlines()
+            print(f"\n----- {name}: {'ok' if code == 0 else 'FAILED'} after {done[name][2]:.1f} s -----", flush=True)
+            print("\n".join(lines if code else lines[-3:]), flush=True)
+        time.sleep(0.5)
+    return done
+
+
 def command_tier(cmds: list[list[str]]) -> tuple[int, dict]:
     code = 0
     for cmd in cmds:
@@ -74,6 +113,11 @@ def main(argv: list[str]) -> int:
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1 :]
     pg = os.environ.get("TEST_DATABASE_URL")
+    # the same tests on two databases: run at the same time when both are chosen (see above)
+    both = {
+        "sqlite": (["tests/services", "tests/web"], {"BEAMTIME_TEST_DB": "sqlite"}),
+        "postgresql": (["tests/services", "tests/web"], {"BEAMTIME_TEST_DB": pg or ""}),
+    }
     tiers = {
         "lint": lambda: command_tier(
             [
@@ -83,12 +127,8 @@ def main(argv: list[str]) -> int:
             ]
         ),
         "unit": lambda: pytest_tier("unit", ["tests/unit"], {}, extra),
-        "sqlite": lambda: pytest_tier("sqlite", ["tests/services", "tests/web"], {"BEAMTIME_TEST_DB": "sqlite"}, extra),
-        "postgresql": (
-            lambda: pytest_tier("postgresql", ["tests/services", "tests/web"], {"BEAMTIME_TEST_DB": pg}, extra)
-        )
-        if pg
-        else None,
+        "sqlite": lambda: pytest_tier("sqlite", *both["sqlite"], extra),
+        "postgresql": (lambda: pytest_tier("postgresql", *both["postgresql"], extra)) if pg else None,
         "pg-only": lambda: pytest_tier("pg-only", ["tests/pg"], {}, extra),
         "e2e": lambda: pytest_tier("e2e", ["tests/e2e"], {}, extra),
     }
@@ -106,15 +146,26 @@ def main(argv: list[str]) -> int:
     rows = []
     total = {"passed": 0, "failed": 0, "skipped": 0}
     worst = 0
+    together: dict[str, tuple] = {}
+    pair = set(both)
+    in_parallel = (
+        pg and pair <= set(chosen) and (os.cpu_count() or 1) >= 2 and not os.environ.get("BEAMTIME_TIERS_SERIAL")
+    )
     for name in chosen:
         run = tiers[name]
-        print(f"\n===== tier {name} =====", flush=True)
-        if run is None:
-            rows.append((name, "skipped (no TEST_DATABASE_URL)", 0.0, None))
-            continue
-        started = time.monotonic()
-        code, counts = run()
-        elapsed = time.monotonic() - started
+        if in_parallel and name in pair and not together:
+            print("\n===== tiers sqlite and postgresql, at the same time =====", flush=True)
+            together = parallel_tiers(both, extra)
+        if name in together:
+            code, counts, elapsed = together[name]
+        else:
+            print(f"\n===== tier {name} =====", flush=True)
+            if run is None:
+                rows.append((name, "skipped (no TEST_DATABASE_URL)", 0.0, None))
+                continue
+            started = time.monotonic()
+            code, counts = run()
+            elapsed = time.monotonic() - started
         if name != "lint":
             for key in total:
                 total[key] += counts[key]
@@ -130,7 +181,12 @@ def main(argv: list[str]) -> int:
             else f"  {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
         )
         print(f"{name:<11} {elapsed:7.1f} s  {state}{detail}")
-    print(f"total       {sum(r[2] for r in rows):7.1f} s")
+    # the tiers run at the same time count once, by the longer of them
+    overlap = sum(r[2] for r in rows if r[0] in together) - max((r[2] for r in rows if r[0] in together), default=0.0)
+    print(
+        f"total       {sum(r[2] for r in rows) - overlap:7.1f} s"
+        + ("  (sqlite and postgresql together)" if together else "")
+    )
     print(f"tests: {total['passed']} passed, {total['failed']} failed, {total['skipped']} skipped")
     return 1 if worst else 0
 
