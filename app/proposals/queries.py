@@ -658,15 +658,10 @@ class ProposalParts:
 
 def proposal_parts(proposal_id: int, now: datetime) -> ProposalParts:
     """The page's lists and the open calls (the clone form's choices), one statement."""
-    # plain rows: through the session's connection, without the ORM's result machinery
-    return _parts_of(
-        db.session.connection().execute(_page_statements()["parts"], {"proposal_id": proposal_id, "now": now})
-    )
-
-
-def _parts_of(rows) -> ProposalParts:
     by_part: list[list] = [[] for _ in range(6)]
-    for r in rows:  # read by position (a Row's attribute by name costs a lookup per read)
+    # plain rows: through the session's connection, without the ORM's result machinery; read
+    # by position (a Row's attribute by name costs a lookup per read)
+    for r in db.session.connection().execute(_page_statements()["parts"], {"proposal_id": proposal_id, "now": now}):
         by_part[r[0]].append(r)
     requests, samples, dates, links, invitations, calls = by_part
     # columns: part, id, n1, n2, t1, t2, t3, t4, form, hazards, kind, starts_on, ends_on, at, n3
@@ -785,9 +780,7 @@ def proposal_page(proposal_id: int, now: datetime) -> ProposalPage | None:
     joined call, team and people cost more than the statement itself. The editor still loads
     the entity (its forms and completeness check work on it). The parts are read before the
     caller checks who may see the proposal; nothing is shown before."""
-    parts = _parts_of(
-        db.session.connection().execute(_page_statements()["parts"], {"proposal_id": proposal_id, "now": now}).all()
-    )
+    parts = proposal_parts(proposal_id, now)
     rows = db.session.connection().execute(_plain_page_statement(), {"proposal_id": proposal_id}).all()
     if not rows:
         return None

@@ -206,13 +206,18 @@ def _request_form(proposal, formdata=None) -> RequestForm:
     return form
 
 
+def _edits(proposal, now) -> bool:
+    """Whether the current person gets the editor: the proposal still editable, and theirs to edit."""
+    return proposal.is_editable(now) and permissions.can_edit_proposal(current_user, proposal)
+
+
 def _render_editor(proposal, status: int = 200, facts=None, parts=None, now=None, **forms):
     """The proposal page, of a `Proposal` or of the plain `queries.PageProposal` (when the
     person does not edit it). What only the editor shows (forms, completeness, suggestions) is
     built only when the person may edit; the clone form only for the team. `parts` (read at
     `now`) when the caller has them already."""
     now = now or utcnow()
-    editable = proposal.is_editable(now) and permissions.can_edit_proposal(current_user, proposal)
+    editable = _edits(proposal, now)
     is_pi = permissions.is_proposal_pi(current_user, proposal)
     editor: dict = {}
     if editable:
@@ -271,7 +276,7 @@ def edit(proposal_id: int):
     found = queries.proposal_page(proposal_id, now)
     if found is None or not permissions.can_view_proposal(current_user, found.proposal):
         raise NotFound("proposal_not_found")
-    if found.proposal.is_editable(now) and permissions.can_edit_proposal(current_user, found.proposal):
+    if _edits(found.proposal, now):
         # the editor's forms and completeness check work on the entity: one statement more
         entity = queries.proposal_for_page(proposal_id)
         if entity is None:  # deleted in between
