@@ -88,6 +88,22 @@ def _client_as(app, user_id: int):
     return client
 
 
+def _hand_reads(app):
+    """The baseline's connection: on PostgreSQL in autocommit, the way the app's read-only pages
+    read (`app.web.reads`). Not for speed: a run that ended in a transaction gave its connection
+    back with a ROLLBACK, and psycopg drops every statement it has prepared on a connection at
+    each ROLLBACK. The baseline and the app share the pool's one idle connection, so each
+    baseline run left the app's next requests planning all their statements again (the app's
+    page 3.0 → 4.7 ms at M, and the baseline's own 1.7 → 2.5 ms): a cost neither side has once
+    warm, which the alternation put on both. See bench/README.md, seventh round."""
+    from app.extensions import db
+
+    connection = db.engine.connect()
+    if connection.dialect.name == "postgresql":
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
 def _sample_proposals(app, n: int, seed: int) -> list[tuple[int, int]]:
     """(proposal id, PI user id) of `n` proposals spread over the data."""
     from app.extensions import db
@@ -219,7 +235,6 @@ def _p95(values: list[float]) -> float:
 
 @benchmark("B2", "proposal_page", needs_data=True)
 def proposal_page(ctx: Context) -> Result:
-    from app.extensions import db
 
     app = _app(ctx)
     targets = _sample_proposals(app, PAGES, ctx.seed)
@@ -238,7 +253,7 @@ def proposal_page(ctx: Context) -> Result:
 
     def run_sql() -> float:
         started = time.perf_counter()
-        with app.app_context(), db.engine.connect() as conn:
+        with app.app_context(), _hand_reads(app) as conn:
             for proposal_id, user_id in targets:
                 data = [
                     [dict(row._mapping) for row in conn.execute(text(sql), {"id": proposal_id})] for sql in PROPOSAL_SQL
@@ -362,7 +377,7 @@ def list_pages(ctx: Context) -> Result:
 
     def run_sql() -> float:
         started = time.perf_counter()
-        with app.app_context(), db.engine.connect() as conn:
+        with app.app_context(), _hand_reads(app) as conn:
             for page in wanted:
                 call = dict(conn.execute(sql["call"], {"call": call_id}).one()._mapping)
                 offers = conn.execute(sql["offers"], {"call": call_id}).all()
