@@ -188,15 +188,20 @@ def _init_babel(app: Flask) -> None:
 def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from app.accounts.services import load_session_user
+    from app.accounts.services import load_session_person, load_session_user
     from app.extensions import login_manager
+    from app.web.reads import in_read_only_view
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(load_session_user)
+
+    @login_manager.user_loader
+    def _load_person(session_id: str):
+        # a read-only view (`app.web.reads`) writes nothing: its person needs no entity
+        return load_session_person(session_id) if in_read_only_view() else load_session_user(session_id)
 
 
 def _configure_logging(app: Flask) -> None:

@@ -52,7 +52,7 @@ _FACILITY_INFO_KEY = "facility.queries.facility"
 _FACILITY_ROW = select(Facility).where(Facility.id == FACILITY_ID)
 
 
-def find_facility() -> Facility | None:
+def find_facility() -> Facility | FacilityRow | None:
     """The facility's settings row, read once per session (one page = one session).
 
     Every page asks for it several times (its name in the title and footer, its zone for each
@@ -63,8 +63,10 @@ def find_facility() -> Facility | None:
     empty, and a change made in this session is the same object.
     """
     facility = db.session.info.get(_FACILITY_INFO_KEY)
-    if facility is not None and facility in db.session:
-        return facility  # expired after a commit or rollback: its next attribute read reloads it
+    if facility is not None and (type(facility) is FacilityRow or facility in db.session):
+        # an entity expired after a commit or rollback reloads on its next attribute read;
+        # a read-only page's plain row has no commit to outlive (`remember_facility_values`)
+        return facility
     # a prebuilt select, not `session.get`: on a miss (the first call of every request)
     # `get` builds its statement each time, which cost more than the SELECT itself
     facility = db.session.scalars(_FACILITY_ROW).one_or_none()
@@ -78,6 +80,27 @@ def remember_facility(facility: Facility) -> None:
     it into its proposal's) as `find_facility` would have: the page's later calls are
     identity-map hits, with the same invalidation."""
     db.session.info[_FACILITY_INFO_KEY] = facility
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityRow:
+    """The facility's settings row as plain values, what a read-only page holds instead of the
+    entity (it came with the person's statement: `accounts.services.load_session_person`); the
+    same attribute names as `Facility`."""
+
+    id: int
+    name: str
+    host_country: str
+    timezone: str
+    shift_pattern: list[str]
+    letterhead: str
+    updated_at: datetime
+
+
+def remember_facility_values(values: dict) -> None:
+    """`remember_facility` for a read-only page: the row's columns by name, held as a
+    `FacilityRow` for the rest of the page."""
+    db.session.info[_FACILITY_INFO_KEY] = FacilityRow(**values)
 
 
 def facility_timezone_name() -> str | None:

@@ -63,7 +63,9 @@ def init_app(app: Flask) -> None:
     templating.set_timezone_provider(queries.facility_timezone_name)
     # every logged-in page shows the facility's name and dates in its zone: its row comes with
     # the person's (one round trip less per page)
-    account_services.add_session_companion(Facility, Facility.id == FACILITY_ID, queries.remember_facility)
+    account_services.add_session_companion(
+        Facility, Facility.id == FACILITY_ID, queries.remember_facility, queries.remember_facility_values
+    )
     # the role picker offers instruments for the instrument_scientist scope
     scopes.register("instrument", choices=queries.instrument_scope_choices, label=queries.instrument_scope_label)
 

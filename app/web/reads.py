@@ -52,6 +52,12 @@ def is_read_only(view) -> bool:
     return bool(getattr(view, _MARK, False))
 
 
+def in_read_only_view() -> bool:
+    """Whether this request is a GET (or HEAD) to a view declared `@read_only`: its log-in
+    reads the person as plain values (`accounts.services.load_session_person`)."""
+    return bool(g.get("beamtime_read_only", False))
+
+
 def _refuse_writes(session: Session, _flush_context, _instances) -> None:
     if not session.info.get(READ_ONLY):
         return

@@ -360,9 +360,12 @@ def test_the_staff_lists_total_from_the_counts_follows_drafts_and_status(client,
 
 def test_the_readers_page_loads_no_entity_and_the_editors_page_the_proposal(client, ctx):
     """Who does not edit the proposal (here its PI after the close, and staff) gets the page of
-    plain rows (queries.proposal_page): no Proposal, member or person entity is built. The
-    editor's page loads the proposal entity (its forms and completeness check read it)."""
-    from app.accounts.models import User
+    plain rows (queries.proposal_page): no Proposal, member or person entity is built, and the
+    person logging in is plain values too (a read-only view: accounts.models.SessionPerson),
+    with their roles and the facility's row. The editor's page loads the proposal entity (its
+    forms and completeness check read it)."""
+    from app.accounts.models import RoleAssignment, User
+    from app.facility.models import Facility
     from app.proposals.models import ProposalMember
 
     with ctx():
@@ -376,7 +379,7 @@ def test_the_readers_page_loads_no_entity_and_the_editors_page_the_proposal(clie
     def count(target, _context):
         loaded.append(type(target).__name__)
 
-    entities = (Proposal, ProposalMember, User)
+    entities = (Proposal, ProposalMember, User, RoleAssignment, Facility)
     for entity in entities:
         event.listen(entity, "load", count)
     try:
@@ -394,7 +397,7 @@ def test_the_readers_page_loads_no_entity_and_the_editors_page_the_proposal(clie
     for reader in (pi, staff):
         html, names = pages[reader.id]
         assert "hx-post" not in html and "T-" in html  # the read-only page, with its reference
-        assert names == ["User"], names  # the person logging in, nothing of the proposal
+        assert names == [], names  # neither the person logging in nor anything of the proposal
     html, names = pages[author.id]
     assert "hx-post" in html  # the editor
     assert "Proposal" in names and "ProposalMember" in names, names

@@ -14,7 +14,18 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from app.accounts import identifiers, passwords, permissions, scopes
-from app.accounts.models import FACILITY_ROLES, SCOPED_ROLES, ApiToken, Institution, Role, RoleAssignment, User
+from app.accounts.models import (
+    FACILITY_ROLES,
+    SCOPED_ROLES,
+    SESSION_PERSON_COLUMNS,
+    ApiToken,
+    Institution,
+    Role,
+    RoleAssignment,
+    SessionPerson,
+    SessionRole,
+    User,
+)
 from app.core import audit
 from app.core.db import utcnow
 from app.core.errors import Conflict, InvalidState, NotFound, ValidationFailed
@@ -267,50 +278,106 @@ def record_login(user_id: int, *, now: datetime | None = None) -> None:
 
 
 #: rows a higher domain reads on every logged-in page, joined into the person's statement so
-#: that the page spends no round trip on them: (entity, ON clause, what to do with the row).
-#: The facility's settings row (its name in the layout, its zone for every date) is the one:
-#: `facility.views` registers it. Registered at start-up, before the first request.
-_SESSION_COMPANIONS: list[tuple[Any, Any, Callable[[Any], None]]] = []
+#: that the page spends no round trip on them: (entity, ON clause, what to do with the entity,
+#: what to do with its row's values on a read-only page). The facility's settings row (its name
+#: in the layout, its zone for every date) is the one: `facility.views` registers it.
+#: Registered at start-up, before the first request.
+_SESSION_COMPANIONS: list[tuple[Any, Any, Callable[[Any], None], Callable[[dict[str, Any]], None]]] = []
 
 
-def add_session_companion(entity: Any, onclause: Any, keep: Callable[[Any], None]) -> None:
+def add_session_companion(
+    entity: Any, onclause: Any, keep: Callable[[Any], None], keep_values: Callable[[dict[str, Any]], None]
+) -> None:
     """Join `entity` (a one-row lookup: `onclause` must match at most one row whatever the
-    person) into the session person's statement; `keep(row)` receives it, or is not called
-    when no row matches. Registering the same entity again replaces it."""
+    person) into the session person's statement. `keep(row)` receives the entity, or
+    `keep_values(columns)` its columns by name when the person is read without entities
+    (`load_session_person`); neither is called when no row matches. Registering the same
+    entity again replaces it."""
     _SESSION_COMPANIONS[:] = [c for c in _SESSION_COMPANIONS if c[0] is not entity]
-    _SESSION_COMPANIONS.append((entity, onclause, keep))
+    _SESSION_COMPANIONS.append((entity, onclause, keep, keep_values))
     _session_user_statement.cache_clear()
+    _session_person_statement.cache_clear()
 
 
 @functools.cache
 def _session_user_statement():
     """Built once per process with a bound `:user_id`: every request runs it, and building the
     select with its loader option (and its cache key) cost more than running it on SQLite."""
-    statement = select(User, *[entity for entity, _on, _keep in _SESSION_COMPANIONS])
-    for entity, onclause, _keep in _SESSION_COMPANIONS:
+    statement = select(User, *[entity for entity, *_rest in _SESSION_COMPANIONS])
+    for entity, onclause, *_rest in _SESSION_COMPANIONS:
         statement = statement.outerjoin(entity, onclause)
     # the institution is not joined (the relationship's default): few pages show the person's
     # own institution, and those read it when they do
     return statement.where(User.id == bindparam("user_id")).options(joinedload(User.roles), lazyload(User.institution))
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: "<id>:<session_version>"; an old version is logged out."""
+@functools.cache
+def _session_person_statement():
+    """`_session_user_statement` as columns: the person's, one row per role (role and scope,
+    NULL without any) and each companion's, built once per process."""
+    person = [getattr(User, name) for name in SESSION_PERSON_COLUMNS]
+    columns = [*person, RoleAssignment.role, RoleAssignment.scope_id]
+    statement = select(User).outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    for entity, onclause, *_rest in _SESSION_COMPANIONS:
+        columns += list(entity.__table__.columns)
+        statement = statement.outerjoin(entity, onclause)
+    return statement.with_only_columns(*columns).where(User.id == bindparam("user_id"))
+
+
+def _session_parts(session_id: str) -> tuple[int, int] | None:
+    """(user id, session version) of a Flask-Login session id "<id>:<session_version>"."""
     user_part, _, version_part = (session_id or "").partition(":")
     if not user_part.isdigit() or not version_part.isdigit():
         return None
+    return int(user_part), int(version_part)
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Flask-Login's loader: "<id>:<session_version>"; an old version is logged out."""
+    parts = _session_parts(session_id)
+    if parts is None:
+        return None
     # the person and their roles (what the navigation and every permission check read) in
     # one statement, with the session companions
-    row = db.session.execute(_session_user_statement(), {"user_id": int(user_part)}).unique().one_or_none()
+    row = db.session.execute(_session_user_statement(), {"user_id": parts[0]}).unique().one_or_none()
     if row is None:
         return None
     user = row[0]
-    for (_entity, _on, keep), companion in zip(_SESSION_COMPANIONS, row[1:], strict=True):
+    for (_entity, _on, keep, _keep_values), companion in zip(_SESSION_COMPANIONS, row[1:], strict=True):
         if companion is not None:
             keep(companion)
-    if not user.active or user.session_version != int(version_part):
+    if not user.active or user.session_version != parts[1]:
         return None
     return user
+
+
+_ACTIVE = SESSION_PERSON_COLUMNS.index("active")
+_SESSION_VERSION = SESSION_PERSON_COLUMNS.index("session_version")
+
+
+def load_session_person(session_id: str) -> SessionPerson | None:
+    """`load_session_user` for a read-only page: the same statement's columns, no entity (the
+    person, their roles and the companions as plain values); the same answer: None for an
+    unknown, closed or logged-out (older session version) person."""
+    parts = _session_parts(session_id)
+    if parts is None:
+        return None
+    rows = db.session.connection().execute(_session_person_statement(), {"user_id": parts[0]}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    width = len(SESSION_PERSON_COLUMNS)
+    if not first[_ACTIVE] or first[_SESSION_VERSION] != parts[1]:
+        return None
+    start = width + 2
+    for entity, _on, _keep, keep_values in _SESSION_COMPANIONS:
+        names = [column.key for column in entity.__table__.columns]
+        values = first[start : start + len(names)]
+        start += len(names)
+        if any(value is not None for value in values):  # all NULL: no row matched (outer join)
+            keep_values(dict(zip(names, values, strict=True)))
+    roles = tuple(SessionRole(row[width], row[width + 1]) for row in rows if row[width] is not None)
+    return SessionPerson(*first[:width], roles=roles)
 
 
 def _hash_token(secret: str) -> str:
@@ -398,6 +465,7 @@ __all__ = [
     "find_user_by_email",
     "get_user",
     "add_session_companion",
+    "load_session_person",
     "check_password_strength",
     "check_email_free",
     "check_name",
