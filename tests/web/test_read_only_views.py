@@ -177,4 +177,4 @@ def test_a_read_only_page_sends_an_outdated_session_to_log_in_and_refuses_the_wr
         assert db.session.get(User, staff_id).email == staff_email  # nothing written
         visitor = db.session.query(User).filter_by(email=visitor_email).one()
     login(client, visitor)
-    assert client.get(f"/staff/calls/{call_id}/proposals").status_code in (403, 404)
+    assert client.get(f"/staff/calls/{call_id}/proposals").status_code == 403

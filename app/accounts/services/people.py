@@ -314,14 +314,17 @@ def _session_user_statement():
 @functools.cache
 def _session_person_statement():
     """`_session_user_statement` as columns: the person's, one row per role (role and scope,
-    NULL without any) and each companion's, built once per process."""
+    NULL without any) and each companion's, built once per process; with each companion's
+    column names."""
     person = [getattr(User, name) for name in SESSION_PERSON_COLUMNS]
     columns = [*person, RoleAssignment.role, RoleAssignment.scope_id]
     statement = select(User).outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    names = []  # each companion's column names, in the statement's order
     for entity, onclause, *_rest in _SESSION_COMPANIONS:
+        names.append(tuple(column.key for column in entity.__table__.columns))
         columns += list(entity.__table__.columns)
         statement = statement.outerjoin(entity, onclause)
-    return statement.with_only_columns(*columns).where(User.id == bindparam("user_id"))
+    return statement.with_only_columns(*columns).where(User.id == bindparam("user_id")), names
 
 
 def _session_parts(session_id: str) -> tuple[int, int] | None:
@@ -362,7 +365,8 @@ def load_session_person(session_id: str) -> SessionPerson | None:
     parts = _session_parts(session_id)
     if parts is None:
         return None
-    rows = db.session.connection().execute(_session_person_statement(), {"user_id": parts[0]}).all()
+    statement, companion_names = _session_person_statement()
+    rows = db.session.connection().execute(statement, {"user_id": parts[0]}).all()
     if not rows:
         return None
     first = rows[0]
@@ -370,8 +374,7 @@ def load_session_person(session_id: str) -> SessionPerson | None:
     if not first[_ACTIVE] or first[_SESSION_VERSION] != parts[1]:
         return None
     start = width + 2
-    for entity, _on, _keep, keep_values in _SESSION_COMPANIONS:
-        names = [column.key for column in entity.__table__.columns]
+    for (_entity, _on, _keep, keep_values), names in zip(_SESSION_COMPANIONS, companion_names, strict=True):
         values = first[start : start + len(names)]
         start += len(names)
         if any(value is not None for value in values):  # all NULL: no row matched (outer join)
